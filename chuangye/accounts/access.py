@@ -1,0 +1,64 @@
+"""What a user may see, derived once per request from their memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chuangye.accounts.choices import CITY_WIDE_ROLES, PLAN_ROLES, DepartmentLevel, Role
+
+
+@dataclass(frozen=True)
+class Access:
+    """The roles and scopes of one user."""
+
+    roles: frozenset[str]
+    org_unit_ids: frozenset[int]
+    department_ids: frozenset[int]
+    is_superuser: bool = False
+
+    @property
+    def city_wide(self) -> bool:
+        return self.is_superuser or bool(self.roles & CITY_WIDE_ROLES)
+
+    @property
+    def plan_member(self) -> bool:
+        return self.is_superuser or bool(self.roles & PLAN_ROLES)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_superuser or Role.COORDINATOR in self.roles
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.is_superuser or Role.AUDITOR in self.roles
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+NO_ACCESS = Access(frozenset(), frozenset(), frozenset())
+
+
+def access_for(user: Any) -> Access:
+    """Return (and cache on the user object) the Access of ``user``; anonymous gets none."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_ACCESS
+    cached = getattr(user, "_chuangye_access", None)
+    if cached is not None:
+        return cached
+    roles: set[str] = set()
+    units: set[int] = set()
+    departments: set[int] = set()
+    rows = user.memberships.filter(active=True).select_related("department")
+    for m in rows:
+        roles.add(m.role)
+        if m.org_unit_id:
+            units.add(m.org_unit_id)
+        if m.department_id:
+            departments.add(m.department_id)
+            if m.department.level == DepartmentLevel.DISTRICT:
+                units.add(m.department.org_unit_id)
+    access = Access(frozenset(roles), frozenset(units), frozenset(departments), user.is_superuser)
+    user._chuangye_access = access
+    return access

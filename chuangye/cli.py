@@ -1,0 +1,284 @@
+"""The ``chuangye`` command: serve, plan, demo and a passthrough to Django management commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+BUNDLED_PLAN = Path(__file__).resolve().parent.parent / "data" / "plans" / "weihai-2025-8.json"
+BUNDLED_TEXT = BUNDLED_PLAN.with_suffix(".txt")
+
+EXIT_BAD_INPUT = 2
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _progress(total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="项", file=sys.stderr, disable=None)
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def _read_plan_input(path: Path) -> tuple[dict[str, Any], str]:
+    """Return (plan JSON, source text) for a JSON file or a plan document."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("JSON 文件不是 UTF-8 编码") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}"
+            ) from None
+        text = ""
+        sibling = path.with_suffix(".txt")
+        if sibling.exists():
+            text = sibling.read_text(encoding="utf-8")
+        return data, text
+    from chuangye.plans.parsing import parse_file
+
+    data = parse_file(path)
+    return data, data.pop("_source_text", "")
+
+
+def cmd_plan_parse(args: argparse.Namespace) -> int:
+    from chuangye.plans.parsing import PlanParseError, parse_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"找不到文件 {path}")
+    try:
+        data = parse_file(path)
+    except PlanParseError as exc:
+        return _fail(str(exc))
+    data.pop("_source_text", None)
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_plan_import(args: argparse.Namespace) -> int:
+    _setup()
+    from chuangye.plans.contract import PlanContractError
+    from chuangye.plans.parsing import PlanParseError
+    from chuangye.plans.services import import_plan
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"找不到文件 {path}")
+    try:
+        data, text = _read_plan_input(path)
+        _ensure_reference()
+        plan = import_plan(
+            data, actor=None, source_text=text, source_name=path.name, activate=not args.inactive
+        )
+    except PlanContractError as exc:
+        print("错误：方案 JSON 不符合约定，未导入任何内容：", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  - {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (PlanParseError, ValueError) as exc:
+        return _fail(f"{exc}（未导入任何内容）")
+    measures = plan.measures.count()
+    targets = plan.targets.count()
+    state = "已设为当前方案" if plan.is_active else "未启用"
+    print(f"已导入：{plan}，第 {plan.version} 版，{measures} 项措施，{targets} 个目标，{state}。")
+    return 0
+
+
+def cmd_plan_show(args: argparse.Namespace) -> int:
+    _setup()
+    from chuangye.plans.models import Plan
+    from chuangye.plans.selectors import plan_as_json
+
+    plan = Plan.objects.filter(is_active=True).first()
+    if plan is None:
+        return _fail("尚未导入行动方案。先运行 chuangye plan import FILE。")
+    data = plan_as_json(plan)
+    if args.format == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{data['title']}（{data['doc_number']}，{data['issued_on']}）")
+    print(f"总体目标 {len(data['targets'])} 个")
+    for t in data["targets"]:
+        print(f"  · {t['text']}")
+    for s in data["sections"]:
+        print(f"{s['number']}、{s['title']}")
+        for m in (m for m in data["measures"] if m["section"] == s["number"]):
+            roles = "，".join(f"{r['department']}({r['role']})" for r in m["responsibilities"])
+            print(f"   {m['printed']}{m['title']}  [{roles}]")
+            for t in m["targets"]:
+                print(f"      · {t['text']}")
+    return 0
+
+
+# --- demo and serve ---------------------------------------------------------------------------
+
+
+def _ensure_reference() -> None:
+    from chuangye.accounts.models import OrgUnit
+    from chuangye.accounts.services import ensure_reference_data
+
+    if not OrgUnit.objects.exists():
+        ensure_reference_data(actor=None)
+
+
+def _print_accounts() -> None:
+    from django.conf import settings
+
+    from chuangye.demo import PERSONAS
+
+    print(
+        "演示账号（密码：{}）：".format(
+            "见环境变量 CHUANGYE_DEMO_PASSWORD"
+            if os.environ.get("CHUANGYE_DEMO_PASSWORD")
+            else settings.DEMO_PASSWORD
+        )
+    )
+    for p in PERSONAS:
+        print(f"  {p.username:<18} {p.display_name}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    from chuangye.accounts.models import Department
+    from chuangye.demo import PERSONAS, build_demo
+
+    if args.scale < 1:
+        return _fail("--scale 应为不小于 1 的整数")
+    _ensure_reference()
+    bar = _progress(
+        len(PERSONAS) + Department.objects.filter(level="district").count() or 32, "演示数据"
+    )
+    result = build_demo(scale=args.scale, seed=args.seed, progress=bar.update)
+    bar.close()
+    _load_bundled_plan_if_missing()
+    print(
+        f"演示数据就绪：{result.org_units} 个区划，{result.departments} 个部门，"
+        f"{len(result.personas)} 个演示账号，{result.staff_accounts} 个区市经办账号。"
+    )
+    _print_accounts()
+    return 0
+
+
+def _load_bundled_plan_if_missing() -> None:
+    from chuangye.plans.models import Plan
+    from chuangye.plans.services import import_plan
+
+    if Plan.objects.exists():
+        return
+    data = json.loads(BUNDLED_PLAN.read_text(encoding="utf-8"))
+    text = BUNDLED_TEXT.read_text(encoding="utf-8") if BUNDLED_TEXT.exists() else ""
+    import_plan(data, actor=None, source_text=text, source_name=BUNDLED_TEXT.name)
+
+
+def prepare_first_start() -> None:
+    """Migrate, collect static files, and on an empty database load the plan and demo data."""
+    from django.core.management import call_command
+
+    from chuangye.accounts.models import User
+    from chuangye.demo import build_demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    _ensure_reference()
+    fresh = not User.objects.exists()
+    if fresh:
+        build_demo()
+    _load_bundled_plan_if_missing()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    from gunicorn.app.base import BaseApplication
+
+    from chuangye.config.wsgi import application
+
+    print("正在准备数据库与演示数据……", flush=True)
+    prepare_first_start()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 120)
+
+        def load(self) -> Any:
+            return application
+
+    print(f"创业威海平台已启动：http://{args.host}:{args.port}/")
+    _print_accounts()
+    Server().run()
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["chuangye manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chuangye", description="创业威海 行动方案统筹平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="启动生产 WSGI 服务（首次启动自动建库并加载演示数据）")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("CHUANGYE_WORKERS", "2")))
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("CHUANGYE_THREADS", "4")))
+    serve.set_defaults(func=cmd_serve)
+
+    plan = sub.add_parser("plan", help="行动方案：解析、导入、查看")
+    plan_sub = plan.add_subparsers(dest="plan_command", required=True)
+    parse = plan_sub.add_parser("parse", help="把方案文件（.txt/.docx/.pdf）解析为方案 JSON")
+    parse.add_argument("file")
+    parse.add_argument("--format", choices=["json"], default="json")
+    parse.set_defaults(func=cmd_plan_parse)
+    imp = plan_sub.add_parser("import", help="导入方案（方案 JSON 或方案文件）")
+    imp.add_argument("file")
+    imp.add_argument("--inactive", action="store_true", help="导入但不设为当前方案")
+    imp.set_defaults(func=cmd_plan_import)
+    show = plan_sub.add_parser("show", help="显示当前方案")
+    show.add_argument("--format", choices=["text", "json"], default="text")
+    show.set_defaults(func=cmd_plan_show)
+
+    demo = sub.add_parser("demo", help="生成演示数据（虚构、可重复）")
+    demo.add_argument("--scale", type=int, default=1)
+    demo.add_argument("--seed", type=int, default=2025)
+    demo.set_defaults(func=cmd_demo)
+
+    manage = sub.add_parser("manage", help="运行 Django 管理命令", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

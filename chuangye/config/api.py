@@ -1,0 +1,34 @@
+"""The API router (``/api/v1/``), schema and locally served docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from chuangye.accounts import api as accounts_api
+from chuangye.core import api as core_api
+from chuangye.plans import api as plans_api
+
+
+class OptionalSlashRouter(DefaultRouter):
+    """Accept paths with or without the trailing slash (the contract writes none)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("plans", plans_api.PlanViewSet, basename="plan")
+router.register("measures", plans_api.MeasureViewSet, basename="measure")
+router.register("targets", plans_api.TargetViewSet, basename="target")
+router.register("org-units", accounts_api.OrgUnitViewSet, basename="org-unit")
+router.register("departments", accounts_api.DepartmentViewSet, basename="department")
+router.register("audit-entries", core_api.AuditEntryViewSet, basename="audit-entry")
+
+urlpatterns = [
+    path("v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
+    path("v1/me", accounts_api.me, name="api-me"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]

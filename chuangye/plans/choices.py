@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ResponsibilityRole(models.TextChoices):
+    LEAD = "lead", _("牵头")
+    COOPERATING = "cooperating", _("配合")
+    JOINT = "joint", _("按职责分工负责")
+
+
+class Comparator(models.TextChoices):
+    GTE = ">=", _("不低于")
+    LTE = "<=", _("不超过")
+    EQ = "=", _("等于")
+    APPROX = "~", _("左右")
+    RANGE = "range", _("区间")
+    RELATIVE = "relative", _("相对")
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", _("累加")
+    LAST = "last", _("取期末值")
+    MAX = "max", _("取最大值")
+
+
+class TargetScope(models.TextChoices):
+    PER_YEAR = "per_year", _("年度目标")
+    PLAN = "plan", _("期末目标")

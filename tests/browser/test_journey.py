@@ -1,0 +1,76 @@
+"""A person in the system Chromium: log in, open the plan, open a measure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHUANGYE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(
+    os.environ.get(
+        "CHUANGYE_ARTIFACTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    )
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+        reason="system Chromium not installed (CI installs it)",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are plain synchronous calls, so Django's async guard does not apply to them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        yield page
+        browser.close()
+
+
+def test_coordinator_logs_in_opens_plan_and_measure(
+    live_server: Any, personas: dict[str, Any], browser_page: Any
+) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server.url}/")
+    assert "/login/" in page.url
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "Test-Passw0rd!")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=个量化目标")
+    page.click("nav.mainnav >> text=行动方案")
+    page.wait_for_selector("h1:has-text('威海市“创业威海”行动方案')")
+    assert page.locator("a.mtitle").count() == 24
+    page.click("a.mtitle:has-text('强化创业导师服务')")
+    page.wait_for_selector("h1:has-text('强化创业导师服务')")
+    assert page.locator("text=创业导师库不少于150人").count() >= 1
+    assert page.locator(".role-lead").first.inner_text().startswith("市人力资源社会保障局")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "measure-20.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert errors == []
