@@ -36,28 +36,6 @@ def _progress(total: int, desc: str) -> Any:
 # --- plan -------------------------------------------------------------------------------------
 
 
-def _read_plan_input(path: Path) -> tuple[dict[str, Any], str]:
-    """Return (plan JSON, source text) for a JSON file or a plan document."""
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise ValueError("JSON 文件不是 UTF-8 编码") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}"
-            ) from None
-        text = ""
-        sibling = path.with_suffix(".txt")
-        if sibling.exists():
-            text = sibling.read_text(encoding="utf-8")
-        return data, text
-    from chuangye.plans.parsing import parse_file
-
-    data = parse_file(path)
-    return data, data.pop("_source_text", "")
-
-
 def cmd_plan_parse(args: argparse.Namespace) -> int:
     from chuangye.plans.parsing import PlanParseError, parse_file
 
@@ -68,7 +46,6 @@ def cmd_plan_parse(args: argparse.Namespace) -> int:
         data = parse_file(path)
     except PlanParseError as exc:
         return _fail(str(exc))
-    data.pop("_source_text", None)
     print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
 
@@ -76,6 +53,7 @@ def cmd_plan_parse(args: argparse.Namespace) -> int:
 def cmd_plan_import(args: argparse.Namespace) -> int:
     _setup()
     from chuangye.plans.contract import PlanContractError
+    from chuangye.plans.documents import read_plan_file
     from chuangye.plans.parsing import PlanParseError
     from chuangye.plans.services import import_plan
 
@@ -83,7 +61,8 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         return _fail(f"找不到文件 {path}")
     try:
-        data, text = _read_plan_input(path)
+        data, text = read_plan_file(path)
+        data.pop("warnings", None)
         _ensure_reference()
         plan = import_plan(
             data, actor=None, source_text=text, source_name=path.name, activate=not args.inactive
@@ -208,10 +187,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup()
     from gunicorn.app.base import BaseApplication
 
-    from chuangye.config.wsgi import application
-
     print("正在准备数据库与演示数据……", flush=True)
     prepare_first_start()
+    # Import after collectstatic so WhiteNoise indexes the collected files.
+    from chuangye.config.wsgi import application
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

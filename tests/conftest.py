@@ -16,8 +16,13 @@ PASSWORD = "Test-Passw0rd!"
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashers(settings: Any) -> None:
+def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests render templates without a collectstatic run, so no hashed manifest exists.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(scope="session")

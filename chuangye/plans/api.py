@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chuangye.plans import selectors
+from chuangye.plans.choices import ResponsibilityRole
 from chuangye.plans.models import Measure, Plan, Responsibility, Target
 
 
@@ -140,12 +141,17 @@ class MeasureViewSet(viewsets.ReadOnlyModelViewSet[Measure]):
             if not section.isdigit():
                 raise serializers.ValidationError({"section": "应为整数"})
             qs = qs.filter(section__number=int(section))
-        department = params.get("department")
-        if department:
-            qs = qs.filter(responsibilities__department__code=department)
-            role = params.get("role")
+        department, role = params.get("department"), params.get("role")
+        if role and role not in ResponsibilityRole.values:
+            raise serializers.ValidationError({"role": "应为 lead、cooperating 或 joint"})
+        if department or role:
+            # One filter() call so department and role apply to the same responsibility row.
+            conditions: dict[str, str] = {}
+            if department:
+                conditions["responsibilities__department__code"] = department
             if role:
-                qs = qs.filter(responsibilities__role=role)
+                conditions["responsibilities__role"] = role
+            qs = qs.filter(**conditions)
         return qs.distinct().order_by("plan_id", "number")
 
 

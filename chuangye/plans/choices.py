@@ -26,3 +26,9 @@ class Aggregation(models.TextChoices):
 class TargetScope(models.TextChoices):
     PER_YEAR = "per_year", _("年度目标")
     PLAN = "plan", _("期末目标")
+
+
+class DraftStatus(models.TextChoices):
+    DRAFT = "draft", _("待审核")
+    IMPORTED = "imported", _("已导入")
+    DISCARDED = "discarded", _("已放弃")

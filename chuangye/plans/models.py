@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chuangye.accounts.models import Department, OrgUnit
-from chuangye.plans.choices import Aggregation, Comparator, ResponsibilityRole
+from chuangye.plans.choices import Aggregation, Comparator, DraftStatus, ResponsibilityRole
 
 
 class Plan(models.Model):
@@ -40,6 +40,14 @@ class Plan(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name=_("替代的版本"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="superseded_by",
     )
 
     class Meta:
@@ -241,6 +249,43 @@ class Target(models.Model):
             return f"不低于 {self.reference}"
         symbol = {">=": "≥", "<=": "≤", "=": "", "~": "约"}[self.comparator]
         return f"{symbol}{_num(self.value)} {self.unit}".strip()
+
+
+class PlanDraft(models.Model):
+    """A parsed document awaiting review: the draft plan JSON beside the text it came from."""
+
+    source_name = models.CharField(_("文件名"), max_length=200)
+    source_text = models.TextField(_("解析所用文本"))
+    data = models.JSONField(_("方案草稿"))
+    warnings = models.JSONField(_("待核对事项"), default=list, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=DraftStatus.choices, default=DraftStatus.DRAFT
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("导入结果"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="drafts",
+    )
+
+    class Meta:
+        verbose_name = _("方案草稿")
+        verbose_name_plural = _("方案草稿")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.data.get('title') or self.source_name}（{self.get_status_display()}）"
 
 
 def _num(value: Decimal | None) -> str:

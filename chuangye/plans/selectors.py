@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from chuangye.accounts.access import access_for
 from chuangye.accounts.models import Department
 from chuangye.plans.contract import number_out
-from chuangye.plans.models import Measure, Plan, Responsibility, Section, Target
+from chuangye.plans.models import Measure, Plan, PlanDraft, Responsibility, Section, Target
 
 
 def plans_visible_to(user: Any) -> QuerySet[Plan]:
@@ -150,3 +150,14 @@ def unmatched_responsibilities(plan: Plan) -> list[Responsibility]:
         .select_related("measure")
         .order_by("measure__number")
     )
+
+
+def drafts_visible_to(user: Any) -> QuerySet[PlanDraft]:
+    """Drafts are the coordinator's working material."""
+    if not access_for(user).is_coordinator:
+        return PlanDraft.objects.none()
+    return PlanDraft.objects.select_related("created_by", "plan")
+
+
+def get_draft_for_user(user: Any, pk: int) -> PlanDraft:
+    return get_object_or_404(drafts_visible_to(user), pk=pk)

@@ -13,12 +13,13 @@ from chuangye.accounts.choices import DepartmentLevel
 from chuangye.accounts.models import Department, OrgUnit
 from chuangye.accounts.reference import CITY_CODE, canonical_department
 from chuangye.core import audit
-from chuangye.plans.choices import Comparator
+from chuangye.plans.choices import Comparator, DraftStatus
 from chuangye.plans.contract import validate_plan_json
 from chuangye.plans.models import (
     Indicator,
     Measure,
     Plan,
+    PlanDraft,
     Responsibility,
     Section,
     Target,
@@ -80,10 +81,12 @@ def import_plan(
     source_name: str = "",
     activate: bool = True,
     period_start: int | None = None,
+    supersedes: Plan | None = None,
 ) -> Plan:
-    """Validate plan JSON and store it as a new plan (a new version if the doc number exists).
+    """Validate plan JSON and store it as a new plan, or as the next version of ``supersedes``.
 
-    All or nothing: a contract error raises PlanContractError before anything is written.
+    Without ``supersedes`` a plan whose document number exists still gets the next version
+    number. All or nothing: a contract error raises PlanContractError before anything is written.
     """
     validate_plan_json(data)
     city = OrgUnit.objects.get(code=CITY_CODE)
@@ -95,13 +98,17 @@ def import_plan(
     start_year = period_start or (issued_on.year if issued_on else dt.date.today().year)
     end_year = max(deadlines) if deadlines else start_year + 1
     doc_number = data.get("doc_number") or ""
-    previous = Plan.objects.filter(doc_number=doc_number).aggregate(v=Max("version"))["v"]
+    previous = Plan.objects.filter(doc_number=doc_number).aggregate(v=Max("version"))["v"] or 0
+    if supersedes is not None:
+        previous = max(previous, supersedes.version)
+        period_start = period_start or supersedes.period_start
     plan = Plan.objects.create(
         title=data["title"],
         issuer=data.get("issuer") or "",
         doc_number=doc_number,
         issued_on=issued_on,
-        version=(previous or 0) + 1,
+        version=previous + 1,
+        supersedes=supersedes,
         period_start=start_year,
         period_end=max(end_year, start_year),
         org_unit=city,
@@ -162,6 +169,7 @@ def import_plan(
             "measures": len(data["measures"]),
             "targets": len(targets),
             "active": plan.is_active,
+            "supersedes": supersedes.pk if supersedes else None,
         },
     )
     return plan
@@ -200,3 +208,80 @@ def set_period_start(plan: Plan, year: int, *, actor: Any) -> Plan:
         after={"period_start": year},
     )
     return plan
+
+
+# --- drafts: upload → review → import ---------------------------------------------------------
+
+
+@transaction.atomic
+def create_draft(
+    data: dict[str, Any], *, actor: Any, source_text: str, source_name: str
+) -> PlanDraft:
+    """Keep a parsed document for review; nothing enters the plan tables yet."""
+    warnings = [str(w) for w in data.pop("warnings", [])]
+    draft = PlanDraft.objects.create(
+        source_name=source_name[:200],
+        source_text=source_text,
+        data=data,
+        warnings=warnings,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        "plans.draft.create",
+        actor=actor,
+        obj=draft,
+        after={"source_name": draft.source_name, "measures": len(data.get("measures", []))},
+    )
+    return draft
+
+
+def _require_open(draft: PlanDraft) -> None:
+    if draft.status != DraftStatus.DRAFT:
+        raise ValueError(f"草稿状态为“{draft.get_status_display()}”，不能再修改或导入")
+
+
+@transaction.atomic
+def update_draft(draft: PlanDraft, data: dict[str, Any], *, actor: Any) -> PlanDraft:
+    """Replace the draft JSON with the reviewer's corrections (validated against the contract)."""
+    _require_open(draft)
+    validate_plan_json(data)
+    before = draft.data
+    draft.data = data
+    draft.save(update_fields=["data", "updated_at"])
+    audit.record("plans.draft.update", actor=actor, obj=draft, before=before, after=data)
+    return draft
+
+
+@transaction.atomic
+def import_draft(
+    draft: PlanDraft, *, actor: Any, supersedes: Plan | None = None, activate: bool = True
+) -> Plan:
+    """Import a reviewed draft as a new plan or as a new version of ``supersedes``."""
+    _require_open(draft)
+    plan = import_plan(
+        dict(draft.data),
+        actor=actor,
+        source_text=draft.source_text,
+        source_name=draft.source_name,
+        activate=activate,
+        supersedes=supersedes,
+    )
+    draft.status = DraftStatus.IMPORTED
+    draft.plan = plan
+    draft.save(update_fields=["status", "plan", "updated_at"])
+    audit.record(
+        "plans.draft.import",
+        actor=actor,
+        obj=draft,
+        after={"plan": plan.pk, "version": plan.version},
+    )
+    return plan
+
+
+@transaction.atomic
+def discard_draft(draft: PlanDraft, *, actor: Any) -> PlanDraft:
+    _require_open(draft)
+    draft.status = DraftStatus.DISCARDED
+    draft.save(update_fields=["status", "updated_at"])
+    audit.record("plans.draft.discard", actor=actor, obj=draft)
+    return draft

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from chuangye.accounts.access import access_for
 from chuangye.accounts.choices import Role
@@ -15,8 +23,15 @@ from chuangye.accounts.selectors import (
     get_department_for_user,
     get_org_unit_for_user,
 )
-from chuangye.plans import selectors
+from chuangye.plans import selectors, services
 from chuangye.plans.choices import ResponsibilityRole
+from chuangye.plans.contract import PlanContractError
+from chuangye.plans.diff import diff_plans
+from chuangye.plans.documents import read_plan_file
+from chuangye.plans.forms import DraftJsonForm, ImportForm, UploadForm
+from chuangye.plans.models import Plan, PlanDraft
+from chuangye.plans.parsing import PlanParseError
+from chuangye.plans.review import highlight, unknown_departments
 
 
 def _require_plan_member(request: HttpRequest) -> None:
@@ -123,3 +138,141 @@ def district_detail(request: HttpRequest, code: str) -> HttpResponse:
             else None,
         },
     )
+
+
+# --- upload → review → import (coordinator) ---------------------------------------------------
+
+
+def _require_coordinator(request: HttpRequest) -> None:
+    if not access_for(request.user).is_coordinator:
+        raise Http404
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    _require_coordinator(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["document"]
+        suffix = Path(f.name).suffix.lower()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            with path.open("wb") as out:
+                for chunk in f.chunks():
+                    out.write(chunk)
+            try:
+                data, text = read_plan_file(path)
+            except (PlanParseError, ValueError) as exc:
+                form.add_error("document", str(exc))
+            else:
+                draft = services.create_draft(
+                    data, actor=request.user, source_text=text, source_name=f.name
+                )
+                messages.success(request, _("文件已解析，请逐项核对后导入。"))
+                return redirect("plans:draft", pk=draft.pk)
+    drafts = selectors.drafts_visible_to(request.user)[:20]
+    return render(request, "plans/upload.html", {"form": form, "drafts": drafts})
+
+
+@login_required
+def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.get_draft_for_user(request.user, pk)
+    json_form = DraftJsonForm(
+        initial={"plan_json": json.dumps(draft.data, ensure_ascii=False, indent=2)}
+    )
+    plans = selectors.plans_visible_to(request.user)
+    import_form = ImportForm(plans=plans, initial={"supersedes": _likely_predecessor(draft, plans)})
+    return _render_draft(request, draft, json_form, import_form)
+
+
+def _likely_predecessor(draft: PlanDraft, plans: Any) -> Plan | None:
+    doc_number = draft.data.get("doc_number")
+    if doc_number:
+        found: Plan | None = plans.filter(doc_number=doc_number).order_by("-version").first()
+        return found
+    return None
+
+
+def _render_draft(
+    request: HttpRequest, draft: PlanDraft, json_form: DraftJsonForm, import_form: ImportForm
+) -> HttpResponse:
+    compare_id = request.GET.get("compare") or (
+        import_form["supersedes"].value() if import_form.is_bound else None
+    )
+    predecessor = None
+    plans = selectors.plans_visible_to(request.user)
+    if compare_id and str(compare_id).isdigit():
+        predecessor = plans.filter(pk=int(compare_id)).first()
+    if predecessor is None:
+        predecessor = _likely_predecessor(draft, plans)
+    diff = diff_plans(selectors.plan_as_json(predecessor), draft.data) if predecessor else None
+    return render(
+        request,
+        "plans/draft_detail.html",
+        {
+            "draft": draft,
+            "data": draft.data,
+            "segments": highlight(draft.source_text, draft.data),
+            "unknown": unknown_departments(draft.data),
+            "json_form": json_form,
+            "import_form": import_form,
+            "predecessor": predecessor,
+            "diff": diff,
+        },
+        status=400 if (json_form.errors or import_form.errors) else 200,
+    )
+
+
+@login_required
+@require_POST
+def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.get_draft_for_user(request.user, pk)
+    json_form = DraftJsonForm(request.POST)
+    import_form = ImportForm(plans=selectors.plans_visible_to(request.user))
+    if json_form.is_valid():
+        try:
+            services.update_draft(draft, json_form.cleaned_data["plan_json"], actor=request.user)
+        except ValueError as exc:
+            json_form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("修改已保存。"))
+            return redirect("plans:draft", pk=draft.pk)
+    return _render_draft(request, draft, json_form, import_form)
+
+
+@login_required
+@require_POST
+def draft_import(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.get_draft_for_user(request.user, pk)
+    import_form = ImportForm(request.POST, plans=selectors.plans_visible_to(request.user))
+    json_form = DraftJsonForm(
+        initial={"plan_json": json.dumps(draft.data, ensure_ascii=False, indent=2)}
+    )
+    if import_form.is_valid():
+        try:
+            plan = services.import_draft(
+                draft,
+                actor=request.user,
+                supersedes=import_form.cleaned_data["supersedes"],
+                activate=import_form.cleaned_data["activate"],
+            )
+        except (ValueError, PlanContractError) as exc:
+            import_form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("已导入《%(title)s》第 %(v)s 版。") % {"title": plan.title, "v": plan.version},
+            )
+            return redirect("plans:plan")
+    return _render_draft(request, draft, json_form, import_form)
+
+
+@login_required
+@require_POST
+def draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.get_draft_for_user(request.user, pk)
+    try:
+        services.discard_draft(draft, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect("plans:upload")
