@@ -74,3 +74,35 @@ def test_coordinator_logs_in_opens_plan_and_measure(
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     assert errors == []
+
+
+def test_coordinator_uploads_reviews_and_imports_a_plan_document(
+    live_server: Any, personas: dict[str, Any], browser_page: Any, tmp_path: Path
+) -> None:
+    from chuangye.plans.models import Plan
+
+    source = Path(__file__).resolve().parents[2] / "data" / "plans" / "weihai-2025-8.txt"
+    edited = tmp_path / "weihai-revised.txt"
+    edited.write_text(
+        source.read_text(encoding="utf-8").replace("不少于 65场", "不少于 70场"), encoding="utf-8"
+    )
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "Test-Passw0rd!")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/plan/upload/")
+    page.set_input_files("input[type=file]", str(edited))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("text=识别结果")
+    assert page.locator("mark.measure").count() >= 24
+    assert "目标“创业促进活动”：每年>=65场 → 每年>=70场" in page.locator("#diff").inner_text()
+    page.click("a[href='#src-t9']")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "plan-review.png"), full_page=False)
+    page.select_option("#id_supersedes", index=1)
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("text=已导入")
+    active = Plan.objects.get(is_active=True)
+    assert active.version == 2
+    assert active.targets.get(subject__contains="创业促进活动").value == 70
