@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "chuangye.core",
     "chuangye.accounts",
     "chuangye.plans",
+    "chuangye.reporting",
+    "chuangye.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -197,3 +199,17 @@ LOGGING = {
 
 # Demo accounts' password (README states the default).
 DEMO_PASSWORD = os.environ.get("CHUANGYE_DEMO_PASSWORD", "Chuangye@2025")
+
+# Reporting calendar: figures for a month are due on the N-th working day of the next month and
+# lock M working days after the deadline; reminders start K days before the deadline.
+REPORTING_DEADLINE_WORKDAY = int(os.environ.get("CHUANGYE_DEADLINE_WORKDAY", "5"))
+REPORTING_LOCK_AFTER_WORKDAYS = int(os.environ.get("CHUANGYE_LOCK_AFTER_WORKDAYS", "5"))
+REMIND_DAYS_BEFORE = int(os.environ.get("CHUANGYE_REMIND_DAYS_BEFORE", "3"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("CHUANGYE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+ATTACHMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx", ".ofd")
+EMAIL_HOST = os.environ.get("CHUANGYE_SMTP_HOST", "")
+EMAIL_PORT = int(os.environ.get("CHUANGYE_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("CHUANGYE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CHUANGYE_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("CHUANGYE_SMTP_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("CHUANGYE_MAIL_FROM", "chuangye@localhost")

@@ -32,3 +32,19 @@ class DraftStatus(models.TextChoices):
     DRAFT = "draft", _("待审核")
     IMPORTED = "imported", _("已导入")
     DISCARDED = "discarded", _("已放弃")
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", _("按月")
+    QUARTERLY = "quarterly", _("按季度")
+
+
+class AllocationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ACTIVE = "active", _("执行中")
+    SUPERSEDED = "superseded", _("已被替代")
+
+
+#: Units whose figures are whole numbers (people, firms, events …).
+COUNT_UNITS = frozenset({"人", "家", "个", "场", "场次", "名", "人次", "户", "项", "次", "期"})
+MONEY_UNITS = frozenset({"元"})

@@ -10,7 +10,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chuangye.accounts.models import Department, OrgUnit
-from chuangye.plans.choices import Aggregation, Comparator, DraftStatus, ResponsibilityRole
+from chuangye.plans.choices import (
+    COUNT_UNITS,
+    MONEY_UNITS,
+    Aggregation,
+    AllocationStatus,
+    Comparator,
+    DraftStatus,
+    Frequency,
+    ResponsibilityRole,
+)
 
 
 class Plan(models.Model):
@@ -40,6 +49,15 @@ class Plan(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    coordinating_department = models.ForeignKey(
+        Department,
+        verbose_name=_("统筹部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("负责统筹协调的部门；各区市的对口部门填报本区市数据。"),
     )
     supersedes = models.ForeignKey(
         "self",
@@ -174,6 +192,15 @@ class Indicator(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="indicators",
+        help_text=_("为空时由各区市人社部门填报本区市数据。"),
+    )
+    by_district = models.BooleanField(
+        _("按区市报送"),
+        default=True,
+        help_text=_("责任部门按区市分别报送；取消则只报全市合计。"),
+    )
+    frequency = models.CharField(
+        _("报送频次"), max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY
     )
 
     class Meta:
@@ -186,6 +213,21 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit in COUNT_UNITS
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit in MONEY_UNITS
+
+    @property
+    def is_manual(self) -> bool:
+        return self.source == "manual"
+
+    def asked_in_month(self, month: int) -> bool:
+        return self.frequency == Frequency.MONTHLY or month % 3 == 0
 
 
 class Target(models.Model):
@@ -249,6 +291,89 @@ class Target(models.Model):
             return f"不低于 {self.reference}"
         symbol = {">=": "≥", "<=": "≤", "=": "", "~": "约"}[self.comparator]
         return f"{symbol}{_num(self.value)} {self.unit}".strip()
+
+
+class AllocationVersion(models.Model):
+    """One version of how the plan's city targets are split across districts and years."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=AllocationStatus.choices, default=AllocationStatus.DRAFT
+    )
+    reason = models.TextField(_("调整原因"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    activated_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("目标分解版本")
+        verbose_name_plural = _("目标分解版本")
+        ordering = ["plan", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="allocation_number_per_plan"),
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(status="active"),
+                name="one_active_allocation_per_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.title} 目标分解 第{self.number}版（{self.get_status_display()}）"
+
+
+class AllocationLine(models.Model):
+    """A district's quota of a target for a year; a line without a district is the reserve."""
+
+    version = models.ForeignKey(
+        AllocationVersion,
+        verbose_name=_("分解版本"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+    )
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标"), on_delete=models.CASCADE, related_name="allocation_lines"
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("区市"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="allocation_lines",
+        help_text=_("为空表示市级预留。"),
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quota = models.DecimalField(_("分解任务"), max_digits=20, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("目标分解")
+        verbose_name_plural = _("目标分解")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "target", "org_unit", "year"],
+                condition=Q(org_unit__isnull=False),
+                name="allocation_line_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "target", "year"],
+                condition=Q(org_unit__isnull=True),
+                name="allocation_reserve_unique",
+            ),
+            models.CheckConstraint(condition=Q(quota__gte=0), name="allocation_quota_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target.subject} {self.org_unit or '预留'} {self.year}: {self.quota}"
 
 
 class PlanDraft(models.Model):

@@ -8,14 +8,17 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from chuangye.accounts.choices import DepartmentLevel
 from chuangye.accounts.models import Department, OrgUnit
 from chuangye.accounts.reference import CITY_CODE, canonical_department
 from chuangye.core import audit
-from chuangye.plans.choices import Comparator, DraftStatus
+from chuangye.plans.choices import AllocationStatus, Comparator, DraftStatus
 from chuangye.plans.contract import validate_plan_json
 from chuangye.plans.models import (
+    AllocationLine,
+    AllocationVersion,
     Indicator,
     Measure,
     Plan,
@@ -112,6 +115,9 @@ def import_plan(
         period_start=start_year,
         period_end=max(end_year, start_year),
         org_unit=city,
+        coordinating_department=Department.objects.filter(
+            name=canonical_department("市人社局") or ""
+        ).first(),
         source_text=source_text,
         source_name=source_name,
         imported_by=actor if getattr(actor, "pk", None) else None,
@@ -285,3 +291,192 @@ def discard_draft(draft: PlanDraft, *, actor: Any) -> PlanDraft:
     draft.save(update_fields=["status", "updated_at"])
     audit.record("plans.draft.discard", actor=actor, obj=draft)
     return draft
+
+
+# --- allocation of targets to districts and years ---------------------------------------------
+
+
+class AllocationError(ValueError):
+    """The ledger does not add up (or the version is not editable); ``errors`` lists why."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("；".join(errors))
+        self.errors = errors
+
+
+def _districts() -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(kind__in=["county", "zone"]).order_by("order", "code"))
+
+
+def _split(amount: Decimal, weights: list[int], whole: bool) -> list[Decimal]:
+    """Split ``amount`` by weights, rounding down (to units or fen); the rest stays unallocated."""
+    total = sum(weights) or 1
+    step = Decimal(1) if whole else Decimal("0.01")
+    return [(amount * w / total).quantize(step, rounding="ROUND_FLOOR") for w in weights]
+
+
+@transaction.atomic
+def propose_allocation(plan: Plan, *, actor: Any, reason: str = "") -> AllocationVersion:
+    """Start a new draft allocation: a copy of the active one, or a split by population share."""
+    from chuangye.plans.allocation import allocatable, allocation_base, plan_years
+
+    active = plan.allocations.filter(status=AllocationStatus.ACTIVE).first()
+    if active is not None and not reason.strip():
+        raise AllocationError(["调整已启用的目标分解需要填写原因"])
+    if plan.allocations.filter(status=AllocationStatus.DRAFT).exists():
+        raise AllocationError(["已有一个待启用的分解草稿，请先启用或删除它"])
+    number = (plan.allocations.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = AllocationVersion.objects.create(
+        plan=plan,
+        number=number,
+        reason=reason.strip() or "首次分解（按常住人口比例测算，余数列为市级预留）",
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    lines: list[AllocationLine] = []
+    if active is not None:
+        lines = [
+            AllocationLine(
+                version=version,
+                target_id=line.target_id,
+                org_unit_id=line.org_unit_id,
+                year=line.year,
+                quota=line.quota,
+            )
+            for line in active.lines.all()
+        ]
+    else:
+        districts = _districts()
+        weights = [d.population or 1 for d in districts]
+        years = plan_years(plan)
+        for target in plan.targets.select_related("indicator"):
+            if not allocatable(target):
+                continue
+            base = allocation_base(target)
+            whole = target.indicator.is_count
+            if target.per_year:
+                per_year = dict.fromkeys(years, base)
+            else:
+                shares = _split(base, [1] * len(years), whole)
+                per_year = dict(zip(years, shares, strict=True))
+            for year, amount in per_year.items():
+                quotas = _split(amount, weights, whole)
+                lines += [
+                    AllocationLine(version=version, target=target, org_unit=d, year=year, quota=q)
+                    for d, q in zip(districts, quotas, strict=True)
+                ]
+                reserve_year = base - sum(quotas) if target.per_year else None
+                if reserve_year is not None:
+                    lines.append(
+                        AllocationLine(
+                            version=version,
+                            target=target,
+                            org_unit=None,
+                            year=year,
+                            quota=reserve_year,
+                        )
+                    )
+            if not target.per_year:
+                allocated = sum((ln.quota for ln in lines if ln.target is target), Decimal(0))
+                lines.append(
+                    AllocationLine(
+                        version=version,
+                        target=target,
+                        org_unit=None,
+                        year=years[-1],
+                        quota=base - allocated,
+                    )
+                )
+    AllocationLine.objects.bulk_create(lines)
+    audit.record(
+        "plans.allocation.propose",
+        actor=actor,
+        obj=version,
+        after={"number": number, "lines": len(lines), "copied_from": active.pk if active else None},
+    )
+    return version
+
+
+@transaction.atomic
+def set_quota(
+    version: AllocationVersion,
+    target: Target,
+    year: int,
+    quota: Decimal,
+    *,
+    actor: Any,
+    org_unit: OrgUnit | None = None,
+) -> AllocationLine:
+    """Set one district's (or the reserve's) quota in a draft allocation."""
+    from chuangye.plans.allocation import allocatable, plan_years
+
+    if version.status != AllocationStatus.DRAFT:
+        raise AllocationError(["只能修改草稿状态的分解版本"])
+    if target.plan_id != version.plan_id or not allocatable(target):
+        raise AllocationError(["该目标不属于本方案或不能分解"])
+    if year not in plan_years(version.plan):
+        raise AllocationError([f"年度 {year} 不在方案期内"])
+    if quota < 0:
+        raise AllocationError(["分解任务不能为负数"])
+    if target.indicator.is_count and quota != quota.to_integral_value():
+        raise AllocationError([f"“{target.subject}”以{target.unit}计，分解任务应为整数"])
+    line = AllocationLine.objects.filter(
+        version=version, target=target, org_unit=org_unit, year=year
+    ).first()
+    before = line.quota if line else None
+    if line is None:
+        line = AllocationLine.objects.create(
+            version=version, target=target, org_unit=org_unit, year=year, quota=quota
+        )
+    else:
+        line.quota = quota
+        line.save(update_fields=["quota"])
+    audit.record(
+        "plans.allocation.set_quota",
+        actor=actor,
+        obj=line,
+        before={"quota": before},
+        after={"quota": quota, "org_unit": org_unit.code if org_unit else None, "year": year},
+    )
+    return line
+
+
+@transaction.atomic
+def activate_allocation(version: AllocationVersion, *, actor: Any) -> AllocationVersion:
+    """Put a balanced draft into force; the version it replaces stays visible as superseded."""
+    from chuangye.plans.allocation import ledger
+
+    if version.status != AllocationStatus.DRAFT:
+        raise AllocationError(["只能启用草稿状态的分解版本"])
+    errors = []
+    for row in ledger(version, _districts()):
+        if not row.balanced:
+            scope = f"{row.year}年" if row.year else "方案期"
+            errors.append(
+                f"{row.target.indicator.code} {row.target.subject}（{scope}）：目标 {row.base}，"
+                f"分解合计 {row.allocated}，相差 {row.difference}"
+            )
+    if errors:
+        raise AllocationError(errors)
+    previous = version.plan.allocations.filter(status=AllocationStatus.ACTIVE).first()
+    if previous is not None:
+        previous.status = AllocationStatus.SUPERSEDED
+        previous.save(update_fields=["status"])
+    version.status = AllocationStatus.ACTIVE
+    version.activated_at = timezone.now()
+    version.save(update_fields=["status", "activated_at"])
+    audit.record(
+        "plans.allocation.activate",
+        actor=actor,
+        obj=version,
+        before={"active": previous.number if previous else None},
+        after={"active": version.number},
+    )
+    return version
+
+
+@transaction.atomic
+def discard_allocation(version: AllocationVersion, *, actor: Any) -> None:
+    if version.status != AllocationStatus.DRAFT:
+        raise AllocationError(["只能删除草稿状态的分解版本"])
+    audit.record("plans.allocation.discard", actor=actor, obj=version)
+    version.delete()
