@@ -137,7 +137,7 @@ def _print_accounts() -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     _setup()
     from chuangye.accounts.models import Department
-    from chuangye.demo import PERSONAS, build_demo
+    from chuangye.demo import PERSONAS, build_demo, build_plan_demo
 
     if args.scale < 1:
         return _fail("--scale 应为不小于 1 的整数")
@@ -148,6 +148,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = build_demo(scale=args.scale, seed=args.seed, progress=bar.update)
     bar.close()
     _load_bundled_plan_if_missing()
+    work = build_plan_demo(seed=args.seed)
+    if work.get("values"):
+        print(f"已生成 {work['values']} 条历史填报数据，并启用了目标分解。")
     print(
         f"演示数据就绪：{result.org_units} 个区划，{result.departments} 个部门，"
         f"{len(result.personas)} 个演示账号，{result.staff_accounts} 个区市经办账号。"
@@ -172,7 +175,7 @@ def prepare_first_start() -> None:
     from django.core.management import call_command
 
     from chuangye.accounts.models import User
-    from chuangye.demo import build_demo
+    from chuangye.demo import build_demo, build_plan_demo
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -181,6 +184,8 @@ def prepare_first_start() -> None:
     if fresh:
         build_demo()
     _load_bundled_plan_if_missing()
+    if fresh:
+        build_plan_demo()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

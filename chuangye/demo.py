@@ -6,12 +6,16 @@ the output repeatable.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from chuangye.accounts import services as accounts
 from chuangye.accounts.choices import DepartmentLevel, Role
@@ -119,4 +123,171 @@ def build_demo(
             result.staff_accounts += 1
         if progress:
             progress(1)
+    return result
+
+
+# --- the plan at work: who reports what, allocation, rounds and a history of figures -------------
+
+#: subject fragment → (owner department code or None for district bureaus, by district, frequency)
+INDICATOR_SETUP: tuple[tuple[str, str | None, bool, str], ...] = (
+    ("扶持创业", None, True, "monthly"),
+    ("带动就业", None, True, "monthly"),
+    ("专精特新企业", "gxj", True, "quarterly"),
+    ("名特优新", "scjgj", True, "quarterly"),
+    ("高层次科技人才团队", "kjj", False, "quarterly"),
+    ("普惠小微", "rmyh", False, "monthly"),
+    ("各贷款增速", "rmyh", False, "monthly"),
+    ("创业担保贷款", "rsj", True, "monthly"),
+    ("经营性贷款", "rmyh", True, "monthly"),
+    ("优质项目", "rsj", False, "monthly"),
+    ("创业促进活动", None, True, "monthly"),
+    ("青年人才", "zzb", True, "quarterly"),
+    ("大学生创新创业训练计划", "jyj", False, "quarterly"),
+    ("市级创业街区", None, True, "quarterly"),
+    ("省级创业街区", "rsj", False, "quarterly"),
+    ("青年双创阵地", "tsw", False, "quarterly"),
+    ("高素质农民", "nyncj", False, "quarterly"),
+    ("中小企业中高级管理人才", "gxj", False, "quarterly"),
+    ("重点企业主要负责人", "gxj", False, "quarterly"),
+    ("青年培训", "tsw", False, "quarterly"),
+    ("导师工作室", "rsj", False, "monthly"),
+    ("导师库", "rsj", False, "monthly"),
+    ("进基层公益活动", "rsj", False, "monthly"),
+)
+
+#: How each district performs against its share (1.0 = exactly on plan): some lead, some lag.
+PACE = {
+    "371002": 1.08,
+    "371003": 0.97,
+    "371082": 1.02,
+    "371083": 0.84,
+    "371071": 1.12,
+    "371072": 0.93,
+    "371073": 0.78,
+    "371074": 1.0,
+}
+
+
+def configure_indicators(plan: Any) -> int:
+    from chuangye.plans.services import configure_indicator
+
+    departments = {d.code: d for d in Department.objects.filter(level=DepartmentLevel.CITY)}
+    done = 0
+    for indicator in plan.indicators.all():
+        for fragment, owner, by_district, frequency in INDICATOR_SETUP:
+            if fragment in indicator.name:
+                configure_indicator(
+                    indicator,
+                    actor=None,
+                    owner=departments.get(owner) if owner else None,
+                    by_district=by_district,
+                    frequency=frequency,
+                    source=indicator.source,
+                )
+                done += 1
+                break
+    return done
+
+
+def _month_range(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
+    months = []
+    y, m = start
+    while (y, m) <= end:
+        months.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def build_history(plan: Any, today: dt.date, *, seed: int = 2025) -> int:
+    """Approved monthly figures from the plan's start to two months ago, written in bulk.
+
+    The month before ``today`` is left for the demo reporters to fill: its round is kept open.
+    """
+    from chuangye.monitoring import facts
+    from chuangye.plans.allocation import allocation_base
+    from chuangye.reporting import services as reporting
+    from chuangye.reporting.duties import duties
+    from chuangye.reporting.models import DataValue
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic figures
+    reporting.ensure_rounds(plan, today)
+    last_y, last_m = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    history_end = (last_y, last_m - 1) if last_m > 1 else (last_y - 1, 12)
+    months = _month_range((plan.period_start, 1), history_end)
+    years = plan.period_end - plan.period_start + 1
+    population = {u.pk: (u.population or 1) for u in OrgUnit.objects.all()}
+    city_population = sum(p for pk, p in population.items() if pk != _city_pk())
+    targets = {t.indicator_id: t for t in plan.targets.all()}
+    refs = {
+        t.reference_indicator_id: t for t in plan.targets.filter(reference_indicator__isnull=False)
+    }
+    rows: list[DataValue] = []
+    now = timezone.now()
+    for year, month in months:
+        for duty in duties(plan, month, include_prefilled=False):
+            ind = duty.indicator
+            target = targets.get(ind.pk)
+            share = (
+                population[duty.org_unit.pk] / city_population if duty.org_unit.parent_id else 1.0
+            )
+            pace = PACE.get(duty.org_unit.code, 1.0) if duty.org_unit.parent_id else 0.96
+            if ind.unit == "%":
+                base = 9.0 if ind.pk in refs else 11.5
+                value = Decimal(str(round(base + rng.uniform(-1.2, 1.2), 2)))
+            else:
+                annual = float(allocation_base(target)) if target else 12.0
+                if target and not target.per_year:
+                    annual /= years
+                per_report = annual / (4 if ind.frequency == "quarterly" else 12)
+                raw = per_report * share * pace * rng.uniform(0.75, 1.25)
+                value = Decimal(round(raw)) if ind.is_count else Decimal(str(round(raw, 2)))
+            rows.append(
+                DataValue(
+                    indicator=ind,
+                    org_unit=duty.org_unit,
+                    department=duty.department,
+                    year=year,
+                    month=month,
+                    value=max(value, Decimal(0)),
+                    status="locked",
+                    submitted_at=now,
+                    approved_at=now,
+                )
+            )
+    DataValue.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    # Keep last month's round open for the demo: the coordinator extended its deadline.
+    latest = plan.rounds.filter(year=last_y, month=last_m).first()
+    if latest is not None and latest.locks_on <= today:
+        from chuangye.reporting.calendar import WorkCalendar
+
+        cal = WorkCalendar()
+        latest.deadline = cal.add_workdays(today, 3)
+        latest.locks_on = cal.add_workdays(latest.deadline, 5)
+        latest.save(update_fields=["deadline", "locks_on"])
+    facts.rebuild()
+    return len(rows)
+
+
+def _city_pk() -> int:
+    return OrgUnit.objects.get(parent__isnull=True).pk
+
+
+def build_plan_demo(*, today: dt.date | None = None, seed: int = 2025) -> dict[str, int]:
+    """Configure the active plan's indicators, activate an allocation, fill history (idempotent)."""
+    from chuangye.plans.choices import AllocationStatus
+    from chuangye.plans.models import Plan
+    from chuangye.plans.services import activate_allocation, propose_allocation
+    from chuangye.reporting.models import DataValue
+
+    plan = Plan.objects.filter(is_active=True).first()
+    if plan is None:
+        return {}
+    today = today or timezone.localdate()
+    result = {"indicators": configure_indicators(plan)}
+    if not plan.allocations.filter(status=AllocationStatus.ACTIVE).exists():
+        version = plan.allocations.filter(status=AllocationStatus.DRAFT).first()
+        version = version or propose_allocation(plan, actor=None)
+        activate_allocation(version, actor=None)
+    if not DataValue.objects.filter(indicator__plan=plan).exists():
+        result["values"] = build_history(plan, today, seed=seed)
     return result

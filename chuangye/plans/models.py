@@ -266,6 +266,15 @@ class Target(models.Model):
     per_year = models.BooleanField(_("每年目标"), default=False)
     deadline_year = models.PositiveSmallIntegerField(_("截止年度"), null=True, blank=True)
     reference = models.CharField(_("参照指标"), max_length=200, blank=True)
+    reference_indicator = models.ForeignKey(
+        Indicator,
+        verbose_name=_("参照序列"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referenced_by",
+        help_text=_("相对目标所比较的另一序列，如“各项贷款增速”。"),
+    )
     source_start = models.PositiveIntegerField(_("原文起始位置"), null=True, blank=True)
     source_end = models.PositiveIntegerField(_("原文结束位置"), null=True, blank=True)
 

@@ -14,7 +14,7 @@ from chuangye.accounts.choices import DepartmentLevel
 from chuangye.accounts.models import Department, OrgUnit
 from chuangye.accounts.reference import CITY_CODE, canonical_department
 from chuangye.core import audit
-from chuangye.plans.choices import AllocationStatus, Comparator, DraftStatus
+from chuangye.plans.choices import Aggregation, AllocationStatus, Comparator, DraftStatus
 from chuangye.plans.contract import validate_plan_json
 from chuangye.plans.models import (
     AllocationLine,
@@ -47,12 +47,22 @@ def _match_department(name: str, index: dict[str, Department]) -> Department | N
 def _target_row(
     plan: Plan, t: dict[str, Any], order: int, measure: Measure | None, city: OrgUnit
 ) -> Target:
+    relative = t["comparator"] == Comparator.RELATIVE
+    unit = "%" if relative and not t["unit"] else t["unit"]
+    rate = Aggregation.LAST if unit == "%" else Aggregation.SUM
     indicator = Indicator.objects.create(
-        plan=plan,
-        code=f"T{order:02d}",
-        name=t["subject"],
-        unit="%" if t["comparator"] == Comparator.RELATIVE and not t["unit"] else t["unit"],
+        plan=plan, code=f"T{order:02d}", name=t["subject"], unit=unit, aggregation=rate
     )
+    reference = None
+    if relative:
+        # The series the target is compared with is reported beside it.
+        reference = Indicator.objects.create(
+            plan=plan,
+            code=f"T{order:02d}R",
+            name=t.get("reference") or "参照序列",
+            unit=unit,
+            aggregation=rate,
+        )
     src = t.get("source") or {}
     return Target(
         plan=plan,
@@ -70,6 +80,7 @@ def _target_row(
         per_year=t["per_year"],
         deadline_year=t.get("deadline_year"),
         reference=t.get("reference") or "",
+        reference_indicator=reference,
         source_start=src.get("start"),
         source_end=src.get("end"),
     )
@@ -480,3 +491,41 @@ def discard_allocation(version: AllocationVersion, *, actor: Any) -> None:
         raise AllocationError(["只能删除草稿状态的分解版本"])
     audit.record("plans.allocation.discard", actor=actor, obj=version)
     version.delete()
+
+
+@transaction.atomic
+def configure_indicator(
+    indicator: Indicator,
+    *,
+    actor: Any,
+    owner: Department | None = None,
+    by_district: bool = True,
+    frequency: str = "monthly",
+    source: str = "manual",
+) -> Indicator:
+    """Say who reports an indicator, how often, and whether a programme registry feeds it."""
+    before = {
+        "owner": indicator.owner_id,
+        "by_district": indicator.by_district,
+        "frequency": indicator.frequency,
+        "source": indicator.source,
+    }
+    indicator.owner = owner
+    indicator.by_district = by_district
+    indicator.frequency = frequency
+    indicator.source = source
+    indicator.full_clean()
+    indicator.save(update_fields=["owner", "by_district", "frequency", "source"])
+    audit.record(
+        "plans.indicator.configure",
+        actor=actor,
+        obj=indicator,
+        before=before,
+        after={
+            "owner": owner.pk if owner else None,
+            "by_district": by_district,
+            "frequency": frequency,
+            "source": source,
+        },
+    )
+    return indicator
