@@ -6,7 +6,9 @@ from rest_framework.routers import DefaultRouter
 
 from chuangye.accounts import api as accounts_api
 from chuangye.core import api as core_api
+from chuangye.plans import allocation_api
 from chuangye.plans import api as plans_api
+from chuangye.reporting import api as reporting_api
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -24,6 +26,11 @@ router.register("targets", plans_api.TargetViewSet, basename="target")
 router.register("org-units", accounts_api.OrgUnitViewSet, basename="org-unit")
 router.register("departments", accounts_api.DepartmentViewSet, basename="department")
 router.register("audit-entries", core_api.AuditEntryViewSet, basename="audit-entry")
+router.register("data-values", reporting_api.DataValueViewSet, basename="data-value")
+router.register("rounds", reporting_api.RoundViewSet, basename="round")
+router.register("progress-updates", reporting_api.ProgressViewSet, basename="progress-update")
+router.register("allocations", allocation_api.AllocationViewSet, basename="allocation")
+router.register("notifications", reporting_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),

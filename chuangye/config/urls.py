@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("chuangye.plans.urls")),
+    path("reporting/", include("chuangye.reporting.urls")),
     path("api/", include("chuangye.config.api")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ app_name = "plans"
 urlpatterns = [
     path("plan/", views.plan_detail, name="plan"),
     path("plan/upload/", views.upload, name="upload"),
+    path("allocation/", views.allocation, name="allocation"),
     path("plan/drafts/<int:pk>/", views.draft_detail, name="draft"),
     path("plan/drafts/<int:pk>/edit/", views.draft_edit, name="draft-edit"),
     path("plan/drafts/<int:pk>/import/", views.draft_import, name="draft-import"),

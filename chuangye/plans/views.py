@@ -9,8 +9,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -276,3 +278,135 @@ def draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
     return redirect("plans:upload")
+
+
+# --- allocation of targets to districts and years -----------------------------------------------
+
+
+@login_required
+def allocation(request: HttpRequest) -> HttpResponse:
+    """The ledger: city target = Σ district quotas + reserve; the coordinator edits drafts."""
+    from chuangye.plans.allocation import ledger, plan_years
+    from chuangye.plans.models import AllocationLine
+
+    _require_plan_member(request)
+    access = access_for(request.user)
+    plan = selectors.active_plan_for(request.user)
+    versions = list(plan.allocations.order_by("-number"))
+    wanted = request.GET.get("version") or request.POST.get("version")
+    version = None
+    if wanted and str(wanted).isdigit():
+        version = next((v for v in versions if v.pk == int(wanted)), None)
+        if version is None:
+            raise Http404
+    version = version or next(
+        (v for v in versions if v.status == "draft" and access.is_coordinator), None
+    )
+    version = version or next((v for v in versions if v.status == "active"), None)
+    if request.method == "POST":
+        if not access.is_coordinator:
+            raise Http404
+        response = _allocation_post(request, plan, version)
+        if response is not None:
+            return response
+    all_districts = list(districts_visible_to(request.user).order_by("order", "code"))
+    if access.city_wide:
+        districts = all_districts
+    else:
+        districts = [d for d in all_districts if d.pk in access.org_unit_ids]
+    rows = ledger(version, all_districts) if version else []
+    lines: dict[tuple[int, int | None, int], Any] = {}
+    if version:
+        for line in AllocationLine.objects.filter(version=version):
+            lines[(line.target_id, line.org_unit_id, line.year)] = line.quota
+    years = plan_years(plan)
+    table = []
+    for row in rows:
+        row_years = [row.year] if row.year else years
+        cells = [
+            (
+                y,
+                [(d, lines.get((row.target.pk, d.pk, y), 0)) for d in districts],
+                lines.get((row.target.pk, None, y), 0),
+            )
+            for y in row_years
+        ]
+        table.append((row, cells))
+    return render(
+        request,
+        "plans/allocation.html",
+        {
+            "plan": plan,
+            "version": version,
+            "versions": versions,
+            "districts": districts,
+            "table": table,
+            "editable": bool(version and version.status == "draft" and access.is_coordinator),
+            "show_reserve": access.city_wide,
+            "unbalanced": sum(1 for r in rows if not r.balanced),
+        },
+    )
+
+
+def _allocation_post(request: HttpRequest, plan: Plan, version: Any) -> HttpResponse | None:
+    from decimal import Decimal, InvalidOperation
+
+    from chuangye.accounts.models import OrgUnit
+
+    action = request.POST.get("action")
+    try:
+        if action == "propose":
+            new = services.propose_allocation(
+                plan, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("已创建分解草稿第 %(n)s 版。") % {"n": new.number})
+            return redirect(f"{reverse('plans:allocation')}?version={new.pk}")
+        if version is None:
+            raise Http404
+        if action == "save":
+            units = {str(u.pk): u for u in OrgUnit.objects.all()}
+            targets = {str(t.pk): t for t in plan.targets.select_related("indicator")}
+            changed = 0
+            with transaction.atomic():
+                for key in request.POST:
+                    if not key.startswith("q-"):
+                        continue
+                    raw = request.POST.get(key, "")
+                    parts = key.split("-")
+                    if len(parts) != 4:
+                        raise services.AllocationError([_("提交的数据有误，请刷新后重试")])
+                    target_id, unit_id, year = parts[1:]
+                    target = targets.get(target_id)
+                    if target is None or not year.isdigit():
+                        raise services.AllocationError([_("提交的数据有误，请刷新后重试")])
+                    try:
+                        quota = Decimal(raw.strip() or "0")
+                    except InvalidOperation:
+                        raise services.AllocationError(
+                            [_("“%(v)s”不是数字（%(t)s）") % {"v": raw, "t": target.subject}]
+                        ) from None
+                    unit = None if unit_id == "R" else units.get(unit_id)
+                    current = version.lines.filter(
+                        target=target, org_unit=unit, year=int(year)
+                    ).first()
+                    if current is not None and current.quota == quota:
+                        continue
+                    services.set_quota(
+                        version, target, int(year), quota, actor=request.user, org_unit=unit
+                    )
+                    changed += 1
+            messages.success(request, _("已保存 %(n)s 处修改。") % {"n": changed})
+        elif action == "activate":
+            services.activate_allocation(version, actor=request.user)
+            messages.success(request, _("分解第 %(n)s 版已启用。") % {"n": version.number})
+        elif action == "discard":
+            services.discard_allocation(version, actor=request.user)
+            messages.success(request, _("草稿已删除。"))
+            return redirect("plans:allocation")
+        else:
+            raise Http404
+    except services.AllocationError as exc:
+        for error in exc.errors[:30]:
+            messages.error(request, error)
+        return None
+    return redirect(f"{reverse('plans:allocation')}?version={version.pk}")

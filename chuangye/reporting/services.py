@@ -21,7 +21,13 @@ from chuangye.plans.models import Indicator, Measure, Plan
 from chuangye.reporting.calendar import WorkCalendar, round_dates
 from chuangye.reporting.choices import BEHIND_STATUSES, EDITABLE, ValueStatus
 from chuangye.reporting.duties import duties
-from chuangye.reporting.models import Attachment, DataValue, ProgressUpdate, ReportingRound
+from chuangye.reporting.models import (
+    Attachment,
+    DataValue,
+    Notification,
+    ProgressUpdate,
+    ReportingRound,
+)
 
 
 class ReportingError(ValueError):
@@ -565,3 +571,11 @@ def review_progress(
         after={"status": row.status, "reason": row.return_reason},
     )
     return row
+
+
+def mark_notifications_read(user: Any, ids: list[int] | None = None) -> int:
+    """Mark the user's own notifications read (all, or the given ids)."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

@@ -173,3 +173,14 @@ def test_admin_grant_of_a_role_is_audited(login: Any, personas: dict[str, Any]) 
     entry = AuditEntry.objects.filter(action="admin.accounts.membership.create").get()
     assert entry.actor_name == "admin"
     assert login("outsider").get("/districts/371003/").status_code == 200
+
+
+def test_pages_are_chinese_whatever_the_browser_says_until_english_is_chosen(
+    login: Any, plan: Plan
+) -> None:
+    client = login("coordinator")
+    page = client.get("/plan/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "行动方案" in page and "Action plan" not in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/plan/"})
+    english = client.get("/plan/").content.decode()
+    assert "Action plan" in english
