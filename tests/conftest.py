@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_JSON = ROOT / "data" / "plans" / "weihai-2025-8.json"
@@ -68,3 +70,21 @@ def login(personas: dict[str, Any]) -> Any:
         return client
 
     return _login
+
+
+@pytest.fixture
+def live_round(plan: Any, personas: dict[str, Any]) -> Any:
+    """June 2025's round, with its window moved around today so pages can write to it."""
+    from chuangye.reporting import services
+    from chuangye.reporting.models import ReportingRound
+
+    services.ensure_rounds(plan, dt.date(2025, 7, 2))
+    today = timezone.localdate()
+    rnd = ReportingRound.objects.get(plan=plan, year=2025, month=6)
+    return services.set_round_dates(
+        rnd,
+        opens_on=today - dt.timedelta(days=3),
+        deadline=today + dt.timedelta(days=3),
+        locks_on=today + dt.timedelta(days=10),
+        actor=personas["coordinator"],
+    )

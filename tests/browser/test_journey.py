@@ -106,3 +106,53 @@ def test_coordinator_uploads_reviews_and_imports_a_plan_document(
     active = Plan.objects.get(is_active=True)
     assert active.version == 2
     assert active.targets.get(subject__contains="创业促进活动").value == 70
+
+
+def _login(page: Any, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "Test-Passw0rd!")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=您好")
+
+
+def test_report_return_fix_resubmit_approve(
+    live_server: Any, live_round: Any, browser_page: Any
+) -> None:
+    from chuangye.reporting.models import DataValue
+
+    page, base = browser_page, live_server.url
+    _login(page, base, "reporter_huancui")
+    page.click("nav.mainnav >> text=数据填报")
+    inputs = page.locator("#sheet-371002-rsj input.numinput")
+    for i in range(inputs.count()):
+        inputs.nth(i).fill(str(10 + i))
+    page.click("#sheet-371002-rsj button[value=submit]")
+    page.wait_for_selector("text=已提交审核")
+    _login(page, base, "approver_huancui")
+    page.click("nav.mainnav >> text=数据审核")
+    page.locator("#review-form input[name=ids]").first.check()
+    page.fill("#reason", "数字与台账不符，请核对")
+    page.click("#review-form button[value=return]")
+    page.wait_for_selector("text=已退回 1 项")
+    _login(page, base, "reporter_huancui")
+    page.goto(f"{base}/reporting/")
+    assert page.locator("text=退回原因：数字与台账不符，请核对").count() == 1
+    returned = page.locator("#sheet-371002-rsj tr.row-error, #sheet-371002-rsj tr").filter(
+        has_text="退回原因"
+    )
+    returned.locator("input.numinput").fill("11")
+    page.click("#sheet-371002-rsj button[value=submit]")
+    page.wait_for_selector("text=已提交审核")
+    _login(page, base, "approver_huancui")
+    page.goto(f"{base}/reporting/review/")
+    boxes = page.locator("#review-form input[name=ids]")
+    for i in range(boxes.count()):
+        boxes.nth(i).check()
+    page.click("#review-form button[value=approve]")
+    page.wait_for_selector("text=没有待审核的数据")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-done.png"))
+    statuses = set(DataValue.objects.values_list("status", flat=True))
+    assert statuses == {"approved"}

@@ -32,11 +32,25 @@ def _unit(code: str) -> OrgUnit:
     return OrgUnit.objects.get(code=code)
 
 
-def _save(personas: dict[str, Any], who: str, plan: Plan, subject: str = "扶持创业",
-          unit: str = "371002", month: int = 6, value: Any = "120", **kw: Any) -> DataValue:
+def _save(
+    personas: dict[str, Any],
+    who: str,
+    plan: Plan,
+    subject: str = "扶持创业",
+    unit: str = "371002",
+    month: int = 6,
+    value: Any = "120",
+    **kw: Any,
+) -> DataValue:
     return services.save_value(
-        indicator=_indicator(plan, subject), org_unit=_unit(unit), year=2025, month=month,
-        value=value, actor=personas[who], today=kw.pop("today", JULY), **kw,
+        indicator=_indicator(plan, subject),
+        org_unit=_unit(unit),
+        year=2025,
+        month=month,
+        value=value,
+        actor=personas[who],
+        today=kw.pop("today", JULY),
+        **kw,
     )
 
 
@@ -51,7 +65,14 @@ def test_round_dates_skip_weekends_and_holidays() -> None:
 
 
 def test_ensure_rounds_is_idempotent_and_stops_at_today(rounds: Plan) -> None:
-    assert list(rounds.rounds.order_by("month").values_list("month", flat=True)) == [1, 2, 3, 4, 5, 6]
+    assert list(rounds.rounds.order_by("month").values_list("month", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
     assert services.ensure_rounds(rounds, JULY) == []
 
 
@@ -79,11 +100,19 @@ def test_reporter_saves_then_submits_and_approver_approves(
     assert fact.value == Decimal("120")
     city = Fact.objects.get(indicator=row.indicator, org_unit__code="371000", year=2025, month=6)
     assert city.value == Decimal("120")
-    actions = list(AuditEntry.objects.filter(object_id=str(row.pk)).values_list("action", flat=True))
-    assert set(actions) >= {"reporting.value.create", "reporting.value.submit", "reporting.value.approve"}
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(row.pk)).values_list("action", flat=True)
+    )
+    assert set(actions) >= {
+        "reporting.value.create",
+        "reporting.value.submit",
+        "reporting.value.approve",
+    }
 
 
-def test_return_requires_reason_and_reporter_can_fix(rounds: Plan, personas: dict[str, Any]) -> None:
+def test_return_requires_reason_and_reporter_can_fix(
+    rounds: Plan, personas: dict[str, Any]
+) -> None:
     row = _save(personas, "reporter_huancui", rounds)
     services.submit_values([row], actor=personas["reporter_huancui"], today=JULY)
     with pytest.raises(services.ReportingError, match="原因"):
@@ -128,7 +157,9 @@ def test_another_districts_cell_is_refused(rounds: Plan, personas: dict[str, Any
     assert DataValue.objects.count() == 0
 
 
-def test_out_of_window_and_locked_rounds_are_refused(rounds: Plan, personas: dict[str, Any]) -> None:
+def test_out_of_window_and_locked_rounds_are_refused(
+    rounds: Plan, personas: dict[str, Any]
+) -> None:
     with pytest.raises(services.ReportingError, match="尚未开启"):
         _save(personas, "reporter_huancui", rounds, month=7)
     row = _save(personas, "reporter_huancui", rounds)
@@ -144,7 +175,9 @@ def test_out_of_window_and_locked_rounds_are_refused(rounds: Plan, personas: dic
     assert Fact.objects.get(indicator=row.indicator, org_unit__code="371002", month=6).value == 120
 
 
-def test_coordinator_reopens_a_locked_value_with_reason(rounds: Plan, personas: dict[str, Any]) -> None:
+def test_coordinator_reopens_a_locked_value_with_reason(
+    rounds: Plan, personas: dict[str, Any]
+) -> None:
     row = _save(personas, "reporter_huancui", rounds)
     services.submit_values([row], actor=personas["reporter_huancui"], today=JULY)
     services.approve_value(row, actor=personas["approver_huancui"])
@@ -156,7 +189,9 @@ def test_coordinator_reopens_a_locked_value_with_reason(rounds: Plan, personas: 
     services.reopen_value(row, "区里更正了台账", actor=personas["coordinator"])
     row.refresh_from_db()
     assert row.status == "returned" and row.reopened
-    assert not Fact.objects.filter(indicator=row.indicator, org_unit__code="371002", month=6).exists()
+    assert not Fact.objects.filter(
+        indicator=row.indicator, org_unit__code="371002", month=6
+    ).exists()
     late = dt.date(2025, 8, 1)
     fixed = _save(personas, "reporter_huancui", rounds, value="121", today=late)
     services.submit_values([fixed], actor=personas["reporter_huancui"], today=late)
@@ -164,7 +199,9 @@ def test_coordinator_reopens_a_locked_value_with_reason(rounds: Plan, personas: 
     assert Fact.objects.get(indicator=row.indicator, org_unit__code="371002", month=6).value == 121
 
 
-def test_second_editor_with_stale_version_is_refused(rounds: Plan, personas: dict[str, Any]) -> None:
+def test_second_editor_with_stale_version_is_refused(
+    rounds: Plan, personas: dict[str, Any]
+) -> None:
     first = _save(personas, "reporter_huancui", rounds)
     read_version = first.version
     _save(personas, "reporter_huancui", rounds, value="130", expected_version=read_version)
@@ -185,8 +222,14 @@ def test_unusual_value_needs_a_comment(rounds: Plan, personas: dict[str, Any]) -
     zero = _save(personas, "reporter_huancui", rounds, value="0", expected_version=jump.version)
     with pytest.raises(services.ReportingError, match="降为 0"):
         services.submit_values([zero], actor=reporter, today=JULY)
-    explained = _save(personas, "reporter_huancui", rounds, value="400", note="集中认定一批",
-                      expected_version=zero.version)
+    explained = _save(
+        personas,
+        "reporter_huancui",
+        rounds,
+        value="400",
+        note="集中认定一批",
+        expected_version=zero.version,
+    )
     services.submit_values([explained], actor=reporter, today=JULY)
     assert DataValue.objects.get(pk=explained.pk).status == "submitted"
 
@@ -195,25 +238,50 @@ def test_submit_round_requires_every_cell(rounds: Plan, personas: dict[str, Any]
     huancui = Department.objects.get(code="371002-rsj")
     _save(personas, "reporter_huancui", rounds)
     with pytest.raises(services.ReportingError, match="尚未填写"):
-        services.submit_round(rounds, 2025, 6, huancui, actor=personas["reporter_huancui"], today=JULY)
+        services.submit_round(
+            rounds, 2025, 6, huancui, actor=personas["reporter_huancui"], today=JULY
+        )
     assert DataValue.objects.filter(status="submitted").count() == 0
     for duty in duties(rounds, 6, departments={huancui.pk}, include_prefilled=False):
-        services.save_value(indicator=duty.indicator, org_unit=duty.org_unit, year=2025, month=6,
-                            value="3", actor=personas["reporter_huancui"], today=JULY)
-    submitted = services.submit_round(rounds, 2025, 6, huancui, actor=personas["reporter_huancui"],
-                                      today=JULY)
-    assert len(submitted) == len(duties(rounds, 6, departments={huancui.pk}, include_prefilled=False))
+        services.save_value(
+            indicator=duty.indicator,
+            org_unit=duty.org_unit,
+            year=2025,
+            month=6,
+            value="3",
+            actor=personas["reporter_huancui"],
+            today=JULY,
+        )
+    submitted = services.submit_round(
+        rounds, 2025, 6, huancui, actor=personas["reporter_huancui"], today=JULY
+    )
+    assert len(submitted) == len(
+        duties(rounds, 6, departments={huancui.pk}, include_prefilled=False)
+    )
 
 
-def test_progress_behind_plan_needs_cause_remedy_and_date(rounds: Plan, personas: dict[str, Any]) -> None:
+def test_progress_behind_plan_needs_cause_remedy_and_date(
+    rounds: Plan, personas: dict[str, Any]
+) -> None:
     rsj = Department.objects.get(code="rsj")
     measure = Measure.objects.get(plan=rounds, number=20)
-    kwargs = dict(measure=measure, department=rsj, year=2025, quarter=2,
-                  narrative="已建成导师工作室 12 个", actor=personas["reporter_rsj"])
+    kwargs = dict(
+        measure=measure,
+        department=rsj,
+        year=2025,
+        quarter=2,
+        narrative="已建成导师工作室 12 个",
+        actor=personas["reporter_rsj"],
+    )
     with pytest.raises(services.ReportingError, match="滞后原因"):
         services.save_progress(measure_status="behind", **kwargs)
-    row = services.save_progress(measure_status="behind", cause="场地未落实", remedy="协调园区",
-                                 remedy_due=dt.date(2025, 9, 30), **kwargs)
+    row = services.save_progress(
+        measure_status="behind",
+        cause="场地未落实",
+        remedy="协调园区",
+        remedy_due=dt.date(2025, 9, 30),
+        **kwargs,
+    )
     services.submit_progress(row, actor=personas["reporter_rsj"])
     with pytest.raises(services.ReportingError):
         services.review_progress(row, approve=True, actor=personas["approver_huancui"])
