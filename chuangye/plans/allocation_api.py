@@ -97,6 +97,11 @@ class LedgerRowSerializer(serializers.Serializer[LedgerRow]):
 
 
 class AllocationSerializer(serializers.ModelSerializer[AllocationVersion]):
+    # A plain string in the schema: an enum here would share the name "status" with the
+    # reporting workflow's states and make the generated enum names ambiguous.
+    status = serializers.CharField(
+        read_only=True, help_text="draft（草稿）、active（执行中）或 superseded（已被替代）"
+    )
     lines = AllocationLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -116,7 +121,8 @@ class AllocationDetailSerializer(AllocationSerializer):
         if district_scope(self.context["request"].user) is not None:
             return []
         districts = list(OrgUnit.objects.filter(kind__in=DISTRICT_KINDS).order_by("order", "code"))
-        return list(LedgerRowSerializer(ledger(obj, districts), many=True).data)
+        rows: Any = ledger(obj, districts)
+        return list(LedgerRowSerializer(rows, many=True).data)
 
 
 class ProposeSerializer(serializers.Serializer[Any]):
@@ -196,7 +202,8 @@ class AllocationViewSet(
         v = data.validated_data
         target = version.plan.targets.select_related("indicator").filter(pk=v["target"]).first()
         if target is None:
-            raise serializers.ValidationError({"target": [f"本方案没有 id 为 {v['target']} 的目标"]})
+            message = f"本方案没有 id 为 {v['target']} 的目标"
+            raise serializers.ValidationError({"target": [message]})
         quota: Decimal = v["quota"]
         try:
             line = services.set_quota(

@@ -1,4 +1,4 @@
-"""Two people saving the same figure at the same moment: one wins, the other is told (PostgreSQL)."""
+"""Two people save the same figure at the same moment: one wins, the other is told."""
 
 import threading
 from typing import Any

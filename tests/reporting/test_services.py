@@ -11,7 +11,7 @@ from chuangye.plans.models import Indicator, Measure, Plan
 from chuangye.reporting import services
 from chuangye.reporting.calendar import WorkCalendar, round_dates
 from chuangye.reporting.duties import duties
-from chuangye.reporting.models import DataValue, Holiday, ReportingRound
+from chuangye.reporting.models import DataValue, Holiday
 
 pytestmark = pytest.mark.django_db
 
@@ -265,14 +265,14 @@ def test_progress_behind_plan_needs_cause_remedy_and_date(
 ) -> None:
     rsj = Department.objects.get(code="rsj")
     measure = Measure.objects.get(plan=rounds, number=20)
-    kwargs = dict(
-        measure=measure,
-        department=rsj,
-        year=2025,
-        quarter=2,
-        narrative="已建成导师工作室 12 个",
-        actor=personas["reporter_rsj"],
-    )
+    kwargs = {
+        "measure": measure,
+        "department": rsj,
+        "year": 2025,
+        "quarter": 2,
+        "narrative": "已建成导师工作室 12 个",
+        "actor": personas["reporter_rsj"],
+    }
     with pytest.raises(services.ReportingError, match="滞后原因"):
         services.save_progress(measure_status="behind", **kwargs)
     row = services.save_progress(
