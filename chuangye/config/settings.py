@@ -214,3 +214,9 @@ EMAIL_HOST_USER = os.environ.get("CHUANGYE_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CHUANGYE_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CHUANGYE_SMTP_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("CHUANGYE_MAIL_FROM", "chuangye@localhost")
+
+# Progress lights and forecasts (序时进度).
+PROGRESS_YELLOW_POINTS = float(os.environ.get("CHUANGYE_YELLOW_POINTS", "10"))
+PROGRESS_APPROX_TOLERANCE = float(os.environ.get("CHUANGYE_APPROX_TOLERANCE", "10"))
+PROGRESS_RELATIVE_MARGIN = float(os.environ.get("CHUANGYE_RELATIVE_MARGIN", "1"))
+PROGRESS_AT_RISK_SHARE = float(os.environ.get("CHUANGYE_AT_RISK_SHARE", "90"))
