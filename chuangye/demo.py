@@ -168,6 +168,37 @@ PACE = {
 }
 
 
+#: preamble target subject fragment → measures (by number) whose delivery drives it
+DELIVERY_CHAIN: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("扶持创业", (1, 2, 7, 13, 17, 18, 20)),
+    ("带动就业", (1, 6, 16, 17, 19)),
+    ("专精特新", (4, 5, 21)),
+    ("名特优新", (7, 22)),
+    ("高层次科技人才团队", (3, 11, 12)),
+    ("普惠小微", (7,)),
+    ("创业担保贷款", (7, 10)),
+    ("经营性贷款", (7,)),
+    ("优质项目", (24,)),
+    ("创业促进活动", (2, 20, 23, 24)),
+)
+
+
+def configure_delivery_chain(plan: Any) -> int:
+    from chuangye.plans.services import set_delivery_chain
+
+    measures = {m.number: m for m in plan.measures.all()}
+    done = 0
+    for target in plan.targets.filter(measure__isnull=True):
+        for fragment, numbers in DELIVERY_CHAIN:
+            if fragment in target.subject and not target.served_by.exists():
+                set_delivery_chain(
+                    target, [measures[n] for n in numbers if n in measures], actor=None
+                )
+                done += 1
+                break
+    return done
+
+
 def configure_indicators(plan: Any) -> int:
     from chuangye.plans.services import configure_indicator
 
@@ -283,7 +314,7 @@ def build_plan_demo(*, today: dt.date | None = None, seed: int = 2025) -> dict[s
     if plan is None:
         return {}
     today = today or timezone.localdate()
-    result = {"indicators": configure_indicators(plan)}
+    result = {"indicators": configure_indicators(plan), "chain": configure_delivery_chain(plan)}
     if not plan.allocations.filter(status=AllocationStatus.ACTIVE).exists():
         version = plan.allocations.filter(status=AllocationStatus.DRAFT).first()
         version = version or propose_allocation(plan, actor=None)

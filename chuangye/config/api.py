@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from chuangye.accounts import api as accounts_api
 from chuangye.core import api as core_api
+from chuangye.monitoring import api as monitoring_api
 from chuangye.plans import allocation_api
 from chuangye.plans import api as plans_api
 from chuangye.reporting import api as reporting_api
@@ -35,6 +36,7 @@ router.register("notifications", reporting_api.NotificationViewSet, basename="no
 urlpatterns = [
     path("v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("v1/me", accounts_api.me, name="api-me"),
+    path("v1/progress", monitoring_api.progress, name="api-progress"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -24,6 +24,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("chuangye.plans.urls")),
     path("reporting/", include("chuangye.reporting.urls")),
+    path("", include("chuangye.monitoring.urls")),
     path("api/", include("chuangye.config.api")),
     path("admin/", admin.site.urls),
 ]

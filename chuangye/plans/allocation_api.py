@@ -1,9 +1,10 @@
 """Allocation of the active plan's targets to districts and years, over ``/api/v1/allocations``.
 
-Plan members see the versions: city-wide roles and city departments every line, district staff
-only their own districts' lines (and no ledger). Writes are the coordinator's. Errors follow one
-rule: a version the caller cannot see is 404; a visible one the caller may not change is 403; a
-change the ledger refuses is 400 with the reasons listed in ``detail.errors``.
+Plan members see the versions; as on the allocation page, city-wide roles see every line, the
+reserve and the ledger, everyone else only the lines of their own districts. Writes are the
+coordinator's. Errors follow one rule: a version the caller cannot see is 404; a visible one the
+caller may not change is 403; a change the ledger refuses is 400 with the reasons listed in
+``detail.errors``.
 """
 
 from __future__ import annotations
@@ -47,11 +48,9 @@ def _require_coordinator(user: Any) -> None:
 
 
 def district_scope(user: Any) -> frozenset[int] | None:
-    """The districts a caller is bound to, or None when the caller sees the whole city."""
+    """The districts whose lines the caller sees, or None when the caller sees the whole city."""
     access = access_for(user)
-    if access.city_wide or not access.org_unit_ids:
-        return None
-    return access.org_unit_ids
+    return None if access.city_wide else access.org_unit_ids
 
 
 def lines_visible_to(user: Any) -> QuerySet[AllocationLine]:
@@ -117,7 +116,7 @@ class AllocationDetailSerializer(AllocationSerializer):
 
     @extend_schema_field(LedgerRowSerializer(many=True))
     def get_ledger(self, obj: AllocationVersion) -> list[dict[str, Any]]:
-        """Every allocatable target's balance; empty for callers who see only some districts."""
+        """Every allocatable target's balance; empty for callers without the city-wide view."""
         if district_scope(self.context["request"].user) is not None:
             return []
         districts = list(OrgUnit.objects.filter(kind__in=DISTRICT_KINDS).order_by("order", "code"))

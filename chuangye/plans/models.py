@@ -277,6 +277,13 @@ class Target(models.Model):
     )
     source_start = models.PositiveIntegerField(_("原文起始位置"), null=True, blank=True)
     source_end = models.PositiveIntegerField(_("原文结束位置"), null=True, blank=True)
+    served_by = models.ManyToManyField(
+        Measure,
+        verbose_name=_("支撑措施"),
+        blank=True,
+        related_name="serves",
+        help_text=_("哪些措施的落实带动这个目标（交付链条）。"),
+    )
 
     class Meta:
         verbose_name = _("目标")

@@ -161,3 +161,12 @@ def drafts_visible_to(user: Any) -> QuerySet[PlanDraft]:
 
 def get_draft_for_user(user: Any, pk: int) -> PlanDraft:
     return get_object_or_404(drafts_visible_to(user), pk=pk)
+
+
+def departments_in_plan(plan: Plan) -> QuerySet[Department]:
+    """Departments named in the plan's responsibilities, for filters."""
+    return (
+        Department.objects.filter(responsibilities__measure__plan=plan)
+        .distinct()
+        .order_by("order", "code")
+    )

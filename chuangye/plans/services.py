@@ -171,6 +171,13 @@ def import_plan(
             targets.append(_target_row(plan, t, order, measure, city))
     Responsibility.objects.bulk_create(responsibilities)
     Target.objects.bulk_create(targets)
+    # A target written inside a measure is served by that measure.
+    Target.served_by.through.objects.bulk_create(
+        [
+            Target.served_by.through(target_id=t.pk, measure_id=t.measure_id)
+            for t in Target.objects.filter(plan=plan, measure__isnull=False)
+        ]
+    )
     if activate:
         Plan.objects.filter(is_active=True).update(is_active=False)
         plan.is_active = True
@@ -529,3 +536,20 @@ def configure_indicator(
         },
     )
     return indicator
+
+
+@transaction.atomic
+def set_delivery_chain(target: Target, measures: list[Measure], *, actor: Any) -> Target:
+    """Say which measures serve a target (the delivery chain the cockpit shows)."""
+    if any(m.plan_id != target.plan_id for m in measures):
+        raise ValueError("措施与目标不属于同一方案")
+    before = sorted(target.served_by.values_list("number", flat=True))
+    target.served_by.set(measures)
+    audit.record(
+        "plans.target.delivery_chain",
+        actor=actor,
+        obj=target,
+        before={"measures": before},
+        after={"measures": sorted(m.number for m in measures)},
+    )
+    return target

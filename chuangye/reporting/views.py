@@ -602,8 +602,8 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("导入成功：保存 %(saved)s 项，空白 %(skipped)s 项。")
-            % {"saved": result.saved, "skipped": result.skipped},
+            _("导入成功：保存 %(saved)s 项，未变化 %(unchanged)s 项，空白 %(skipped)s 项。")
+            % {"saved": result.saved, "unchanged": result.unchanged, "skipped": result.skipped},
         )
     return redirect(target)
 

@@ -1,0 +1,330 @@
+"""Cockpit (驾驶舱), drill-down, delivery chain, department board and the public board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+
+from chuangye.accounts.access import access_for
+from chuangye.accounts.models import OrgUnit
+from chuangye.accounts.selectors import get_department_for_user
+from chuangye.monitoring import selectors
+from chuangye.monitoring.progress import LIGHT_LABELS, Light, Progress, league, progress_for
+from chuangye.plans import selectors as plan_selectors
+from chuangye.plans.models import Plan
+from chuangye.reporting.models import DataValue, ProgressUpdate
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def chart_data(p: Progress) -> dict[str, Any]:
+    """What the trend chart draws: months, cumulative actual, expected path, target line."""
+    return {
+        "months": [f"{y}-{m:02d}" for y, m in p.months],
+        "actual": [_num(v) for v in p.cumulative],
+        "expected": [_num(v) for v in p.expected_path],
+        "target": _num(p.min_value if p.target.comparator == "range" else p.target_value),
+        "unit": p.target.unit,
+        "label": p.target.subject,
+    }
+
+
+def _filters(request: HttpRequest, plan: Plan) -> dict[str, Any]:
+    try:
+        day = selectors.parse_date(request.GET.get("date"), plan)
+        units = selectors.parse_units(request.GET.get("org_unit"), request.user)
+    except (selectors.QueryError, selectors.NotVisible) as exc:
+        raise Http404(str(exc)) from None
+    section = request.GET.get("section", "")
+    department = request.GET.get("department", "")
+    targets = plan.targets.select_related("indicator", "plan", "measure").order_by("order")
+    if section.isdigit():
+        targets = targets.filter(served_by__section__number=int(section)).distinct()
+    if department:
+        targets = targets.filter(
+            served_by__responsibilities__department__code=department
+        ).distinct()
+    return {
+        "day": day,
+        "units": units,
+        "targets": list(targets),
+        "section": section,
+        "department": department,
+        "seasonal": request.GET.get("seasonal") == "1",
+    }
+
+
+def _lights(rows: list[Progress]) -> list[tuple[str, str, int]]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[r.status] += 1
+    order = [Light.DONE, Light.GREEN, Light.YELLOW, Light.RED, Light.NO_DATA]
+    return [(s, LIGHT_LABELS[s], counts[s]) for s in order]
+
+
+@login_required
+def cockpit(request: HttpRequest) -> HttpResponse:
+    plan = plan_selectors.active_plan_for(request.user)
+    f = _filters(request, plan)
+    rows = progress_for(plan, f["units"], f["day"], targets=f["targets"], seasonal=f["seasonal"])
+    district_rows: list[Progress] = []
+    visible = selectors.units_visible_to(request.user)
+    districts = [u for u in visible if u.parent_id is not None]
+    if districts:
+        district_rows = progress_for(plan, districts, f["day"], targets=f["targets"])
+    ranking = league(district_rows) if access_for(request.user).city_wide else []
+    if request.GET.get("format") == "xlsx":
+        return _export(rows + district_rows, f["day"])
+    cards = [(r, chart_data(r)) for r in rows]
+    return render(
+        request,
+        "monitoring/cockpit.html",
+        {
+            "plan": plan,
+            "f": f,
+            "cards": cards,
+            "lights": _lights(rows),
+            "ranking": ranking,
+            "ranking_chart": {
+                "names": [u.short_name for u, *_ in ranking],
+                "scores": [round(score * 100, 1) for _u, score, *_ in ranking],
+            },
+            "sections": plan.sections.order_by("number"),
+            "units": visible,
+            "departments": plan_selectors.departments_in_plan(plan),
+        },
+    )
+
+
+def _export(rows: list[Progress], day: dt.date) -> HttpResponse:
+    from chuangye.reporting.excel import export_table
+
+    headers = [
+        _("区划"),
+        _("目标"),
+        _("单位"),
+        _("口径"),
+        _("目标值"),
+        _("实际"),
+        _("序时进度"),
+        _("完成率"),
+        _("时间进度"),
+        _("状态"),
+        _("预测"),
+        _("研判"),
+    ]
+    data = (
+        (
+            r.org_unit.name,
+            r.target.text,
+            r.target.unit,
+            _("年度") if r.scope == "per_year" else _("期末"),
+            r.target_value if r.target.comparator != "range" else r.min_value,
+            r.actual,
+            r.expected,
+            None if r.completion is None else round(r.completion * 100, 1),
+            round(r.time_elapsed * 100, 1),
+            r.status_label,
+            r.forecast,
+            r.outlook_label,
+        )
+        for r in rows
+    )
+    content = export_table(f"进度{day.isoformat()}", headers, data)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = quote(f"目标进度-{day.isoformat()}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
+
+
+@login_required
+def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Drill-down: target → districts → months → the figures behind a number."""
+    plan = plan_selectors.active_plan_for(request.user)
+    target = plan.targets.select_related("indicator", "plan", "measure").filter(pk=pk).first()
+    if target is None:
+        raise Http404
+    f = _filters(request, plan)
+    visible = selectors.units_visible_to(request.user)
+    unit_code = request.GET.get("unit")
+    focus = next((u for u in visible if u.code == unit_code), None) if unit_code else None
+    if unit_code and focus is None:
+        raise Http404
+    rows = progress_for(plan, visible, f["day"], targets=[target], seasonal=f["seasonal"])
+    city_row = next((r for r in rows if r.org_unit.parent_id is None), None)
+    shown = next((r for r in rows if focus and r.org_unit.pk == focus.pk), city_row)
+    month = request.GET.get("month", "")
+    records: list[DataValue] = []
+    if shown is not None and month.count("-") == 1:
+        y, m = month.split("-")
+        if y.isdigit() and m.isdigit():
+            unit_ids = [shown.org_unit.pk]
+            if shown.org_unit.parent_id is None:
+                unit_ids += [u.pk for u in visible if u.parent_id == shown.org_unit.pk]
+            records = list(
+                DataValue.objects.filter(
+                    indicator=target.indicator, org_unit_id__in=unit_ids, year=int(y), month=int(m)
+                ).select_related("org_unit", "department")
+            )
+    monthly = []
+    if shown is not None:
+        for (year, mon), cum in zip(shown.months, shown.cumulative, strict=True):
+            monthly.append((f"{year}-{mon:02d}", cum))
+    return render(
+        request,
+        "monitoring/target_detail.html",
+        {
+            "plan": plan,
+            "target": target,
+            "rows": [r for r in rows if r.org_unit.parent_id is not None],
+            "city": city_row,
+            "shown": shown,
+            "chart": chart_data(shown) if shown else None,
+            "monthly": monthly,
+            "month": month,
+            "records": records,
+            "f": f,
+            "chain": target.served_by.prefetch_related("responsibilities__department").order_by(
+                "number"
+            ),
+        },
+    )
+
+
+def _latest_progress(plan: Plan) -> dict[int, list[ProgressUpdate]]:
+    latest: dict[int, list[ProgressUpdate]] = defaultdict(list)
+    rows = ProgressUpdate.objects.filter(measure__plan=plan).select_related("department")
+    best: dict[tuple[int, int], ProgressUpdate] = {}
+    for u in rows:
+        key = (u.measure_id, u.department_id)
+        if key not in best or (u.year, u.quarter) > (best[key].year, best[key].quarter):
+            best[key] = u
+    for (measure_id, _dept), u in best.items():
+        latest[measure_id].append(u)
+    return latest
+
+
+@login_required
+def delivery_chain(request: HttpRequest) -> HttpResponse:
+    """Which measures (and departments) serve which targets, with their latest progress."""
+    plan = plan_selectors.active_plan_for(request.user)
+    f = _filters(request, plan)
+    city = [u for u in f["units"] if u.parent_id is None] or f["units"]
+    rows = progress_for(plan, city, f["day"], targets=f["targets"])
+    latest = _latest_progress(plan)
+    chain = []
+    measures = {m.pk: m for m in plan_selectors.measures_of(plan).prefetch_related("serves")}
+    served: dict[int, list[Any]] = defaultdict(list)
+    for m in measures.values():
+        for t in m.serves.all():
+            served[t.pk].append(m)
+    for r in rows:
+        items = [
+            (m, latest.get(m.pk, [])) for m in sorted(served[r.target.pk], key=lambda m: m.number)
+        ]
+        chain.append((r, items))
+    return render(request, "monitoring/chain.html", {"plan": plan, "chain": chain, "f": f})
+
+
+@login_required
+def department_board(request: HttpRequest, code: str) -> HttpResponse:
+    """A department's measures, overdue progress updates and reporting timeliness."""
+    if not access_for(request.user).plan_member:
+        raise Http404
+    department = get_department_for_user(request.user, code)
+    plan = plan_selectors.active_plan_for(request.user)
+    lookup = department.counterpart or department
+    grouped = plan_selectors.responsibilities_of(plan, lookup)
+    today = timezone.localdate()
+    q = (today.month - 1) // 3
+    year, quarter = (today.year - 1, 4) if q == 0 else (today.year, q)
+    updates = {
+        u.measure_id: u
+        for u in ProgressUpdate.objects.filter(
+            department=department, year=year, quarter=quarter, measure__plan=plan
+        )
+    }
+    overdue = [
+        m
+        for measures in grouped.values()
+        for m in measures
+        if m.pk not in updates or updates[m.pk].status in ("draft", "returned")
+    ]
+    behind = [u for u in updates.values() if u.measure_status in ("behind", "not_started")]
+    timeliness = _timeliness(plan, department)
+    return render(
+        request,
+        "monitoring/department_board.html",
+        {
+            "department": department,
+            "plan": plan,
+            "grouped": [
+                (label, [(m, updates.get(m.pk), m in overdue) for m in grouped.get(role, [])])
+                for role, label in (
+                    ("lead", _("牵头")),
+                    ("joint", _("按职责分工负责")),
+                    ("cooperating", _("配合")),
+                )
+            ],
+            "year": year,
+            "quarter": quarter,
+            "updates": updates,
+            "overdue": overdue,
+            "behind": behind,
+            "timeliness": timeliness,
+        },
+    )
+
+
+def _timeliness(plan: Plan, department: Any) -> list[tuple[str, int, int]]:
+    """Per recent round: figures submitted by the deadline out of those the unit reported."""
+    rounds = list(plan.rounds.order_by("-year", "-month")[:6])
+    out = []
+    for rnd in reversed(rounds):
+        values = DataValue.objects.filter(
+            department=department, year=rnd.year, month=rnd.month, indicator__plan=plan
+        )
+        total = values.count()
+        deadline_end = dt.datetime.combine(
+            rnd.deadline, dt.time.max, tzinfo=timezone.get_current_timezone()
+        )
+        on_time = values.filter(submitted_at__lte=deadline_end).count()
+        out.append((rnd.label, on_time, total))
+    return out
+
+
+@cache_control(public=True, max_age=60)
+def public_board(request: HttpRequest) -> HttpResponse:
+    """City-level progress of every target, for everyone, without login or personal data."""
+    plan = Plan.objects.filter(is_active=True).first()
+    if plan is None:
+        raise Http404
+    try:
+        day = selectors.parse_date(request.GET.get("date"), plan)
+    except selectors.QueryError:
+        day = dt.date.today()
+    city = OrgUnit.objects.filter(parent__isnull=True).first()
+    rows = progress_for(plan, [city], day) if city else []
+    return render(
+        request,
+        "monitoring/public_board.html",
+        {
+            "plan": plan,
+            "day": day,
+            "cards": [(r, chart_data(r)) for r in rows],
+            "lights": _lights(rows),
+        },
+    )
