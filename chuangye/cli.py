@@ -215,6 +215,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_facts(args: argparse.Namespace) -> int:
+    _setup()
+    from chuangye.monitoring import facts
+    from chuangye.plans.models import Indicator
+
+    total = Indicator.objects.filter(plan__is_active=True).count()
+    bar = _progress(total, "重算指标" if args.action == "rebuild" else "核对指标")
+    if args.action == "rebuild":
+        count = facts.rebuild(progress=bar.update)
+        bar.close()
+        print(f"已从来源数据重算全部指标事实：{count} 个单元格。")
+        return 0
+    bad = facts.check(progress=bar.update)
+    bar.close()
+    if not bad:
+        print("指标事实与来源数据一致。")
+        return 0
+    print(f"发现 {len(bad)} 个单元格与来源数据不一致：")
+    for m in bad[:50]:
+        print(
+            f"  {m.indicator} {m.org_unit} {m.year}-{m.month:02d}：存储 {m.stored}，来源 {m.source}"
+        )
+    print("运行 chuangye facts rebuild 可按来源重算。")
+    return 1
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    _setup()
+    extra = ["--date", args.date] if args.date else []
+    if args.dry_run:
+        extra.append("--dry-run")
+    try:
+        call_command("remind", *extra)
+    except CommandError as exc:
+        return _fail(str(exc))
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
     from django.core.management import execute_from_command_line
@@ -252,6 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=int, default=1)
     demo.add_argument("--seed", type=int, default=2025)
     demo.set_defaults(func=cmd_demo)
+
+    facts_cmd = sub.add_parser("facts", help="指标事实表：重算或核对")
+    facts_cmd.add_argument("action", choices=["rebuild", "check"])
+    facts_cmd.set_defaults(func=cmd_facts)
+
+    remind = sub.add_parser("remind", help="发送到期提醒与催办（可重复运行，不会重复发送）")
+    remind.add_argument("--date", help="按指定日期运行，格式 YYYY-MM-DD")
+    remind.add_argument("--dry-run", action="store_true", help="只列出将发送的提醒")
+    remind.set_defaults(func=cmd_remind)
 
     manage = sub.add_parser("manage", help="运行 Django 管理命令", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
