@@ -303,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--dry-run", action="store_true", help="只列出将发送的提醒")
     remind.set_defaults(func=cmd_remind)
 
+    # Apps add their own subcommands (each module has ``register(sub)``).
+    from chuangye.core import ops_cli
+    from chuangye.documents import cli as documents_cli
+
+    for module in (documents_cli, ops_cli):
+        module.register(sub)
+
     manage = sub.add_parser("manage", help="运行 Django 管理命令", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chuangye.plans",
     "chuangye.reporting",
     "chuangye.monitoring",
+    "chuangye.documents",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("chuangye.plans.urls")),
     path("reporting/", include("chuangye.reporting.urls")),
     path("", include("chuangye.monitoring.urls")),
+    path("documents/", include("chuangye.documents.urls")),
     path("api/", include("chuangye.config.api")),
     path("admin/", admin.site.urls),
 ]
