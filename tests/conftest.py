@@ -20,6 +20,8 @@ PASSWORD = "Test-Passw0rd!"
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages are tested behind a password login; the second factor has its own tests.
+    settings.CHUANGYE_REQUIRE_2FA = False
     # Tests render templates without a collectstatic run, so no hashed manifest exists.
     settings.STORAGES = {
         **settings.STORAGES,

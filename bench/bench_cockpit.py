@@ -1,0 +1,138 @@
+"""Cockpit cost against registry size, on SQLite and PostgreSQL, in one run.
+
+For each backend and scale: build demo data (``chuangye demo --scale N``, timed), then in a fresh
+process time ``GET /api/v1/progress?org_unit=all`` (every target × every unit of the year) and the
+single SQL query that reads the Fact rows it shows, and the public board page. Prints medians and
+the ratios the design promises: cost flat in registry size, and close to the one query.
+
+    uv run python bench/bench_cockpit.py --scales 1 10 [--backends sqlite postgres] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def worker(runs: int) -> dict[str, float]:
+    """Runs inside a configured environment: time the API, the board and the raw query."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from chuangye.accounts.models import User
+    from chuangye.monitoring.models import Fact
+    from chuangye.plans.models import Plan
+    from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord
+
+    plan = Plan.objects.get(is_active=True)
+    api = APIClient()
+    api.force_authenticate(User.objects.get(username="leader"))
+    board = Client()
+    day = "2026-07-15"
+    ids = list(plan.indicators.values_list("id", flat=True))
+    sql = str(
+        Fact.objects.filter(indicator_id__in=ids, year__gte=plan.period_start - 1, year__lte=plan.period_end)
+        .values_list("indicator_id", "org_unit_id", "year", "month", "value")
+        .query
+    )
+
+    def timed(fn) -> float:  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    def call_api() -> None:
+        response = api.get("/api/v1/progress", {"org_unit": "all", "date": day})
+        assert response.status_code == 200, response.content[:200]
+
+    def call_board() -> None:
+        assert board.get("/board/", {"date": day}).status_code == 200
+
+    def raw_query() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            cursor.fetchall()
+
+    for fn in (call_api, call_board, raw_query):
+        fn()  # warm caches and connections
+    api_t = [timed(call_api) for _ in range(runs)]
+    board_t = [timed(call_board) for _ in range(runs)]
+    sql_t = [timed(raw_query) for _ in range(runs)]
+    records = Person.objects.count() + SupportRecord.objects.count() + JobRecord.objects.count()
+    return {
+        "records": records,
+        "facts": Fact.objects.count(),
+        "api_ms": statistics.median(api_t) * 1000,
+        "board_ms": statistics.median(board_t) * 1000,
+        "sql_ms": statistics.median(sql_t) * 1000,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run(cmd: list[str], env: dict[str, str]) -> str:
+    out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode:
+        sys.stderr.write(out.stdout[-2000:] + out.stderr[-4000:])
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return out.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--worker", action="store_true")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.runs)))
+        return
+    rows = []
+    for backend in args.backends:
+        for scale in args.scales:
+            data = tempfile.mkdtemp(prefix=f"bench-{backend}-{scale}-")
+            env = {**os.environ, "CHUANGYE_DATA_DIR": data}
+            env.pop("DATABASE_URL", None)
+            if backend == "postgres":
+                name = f"chuangye_bench_{scale}"
+                subprocess.run(["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+                subprocess.run(["psql", PG_BASE + "/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+                env["DATABASE_URL"] = f"{PG_BASE}/{name}"
+            run(["uv", "run", "--frozen", "chuangye", "manage", "migrate", "-v0"], env)
+            start = time.perf_counter()
+            run(["uv", "run", "--frozen", "chuangye", "demo", "--scale", str(scale)], env)
+            build_s = time.perf_counter() - start
+            result = json.loads(
+                run(["uv", "run", "--frozen", "python", __file__, "--worker", "--runs", str(args.runs)], env)
+            )
+            result.update(backend=backend, scale=scale, build_s=build_s)
+            rows.append(result)
+            print(json.dumps(result), flush=True)
+    print()
+    print(f"{'backend':<9}{'scale':>6}{'records':>11}{'build s':>9}{'api ms':>9}{'board ms':>10}{'sql ms':>8}"
+          f"{'api/sql':>9}{'api/1x':>8}{'RSS MB':>8}")
+    for r in rows:
+        base = next(x for x in rows if x["backend"] == r["backend"] and x["scale"] == min(args.scales))
+        print(f"{r['backend']:<9}{r['scale']:>6}{r['records']:>11,}{r['build_s']:>9.1f}{r['api_ms']:>9.1f}"
+              f"{r['board_ms']:>10.1f}{r['sql_ms']:>8.2f}{r['api_ms'] / r['sql_ms']:>9.1f}"
+              f"{r['api_ms'] / base['api_ms']:>8.2f}{r['rss_mb']:>8.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from chuangye.core.admin import AuditedAdmin
+from chuangye.programs.entrepreneurs.models import Person, SupportType
+
+
+@admin.register(SupportType)
+class SupportTypeAdmin(AuditedAdmin):
+    list_display = ["code", "name", "has_amount", "order"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Masked, read-only: personal data changes go through the registry pages (audited)."""
+
+    list_display = ["name", "id_masked", "phone_masked", "district", "first_supported_on"]
+    search_fields = ["name"]
+    fields = (
+        "name",
+        "id_masked",
+        "phone_masked",
+        "gender",
+        "birth_date",
+        "target_group",
+        "district",
+        "first_supported_on",
+        "first_support_district",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

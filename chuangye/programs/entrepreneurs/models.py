@@ -1,0 +1,197 @@
+"""People who start businesses, their ventures, the support they get and the jobs they create.
+
+ID and phone numbers are stored encrypted, with a keyed hash for exact search and a masked form
+for display; the clear value is read only through ``services.unmask`` (which is audited).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from chuangye.accounts.models import Department, OrgUnit
+from chuangye.programs.entrepreneurs.choices import Gender, JobBasis, TargetGroup, VentureKind
+
+
+class Person(models.Model):
+    """An entrepreneur (a natural person)."""
+
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    id_cipher = models.TextField(_("身份证号（密文）"))
+    id_hash = models.CharField(_("身份证号检索摘要"), max_length=64, unique=True)
+    id_masked = models.CharField(_("身份证号"), max_length=18)
+    phone_cipher = models.TextField(_("手机号（密文）"), blank=True)
+    phone_hash = models.CharField(_("手机号检索摘要"), max_length=64, blank=True, db_index=True)
+    phone_masked = models.CharField(_("手机号"), max_length=20, blank=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+    target_group = models.CharField(
+        _("人员类别"), max_length=20, choices=TargetGroup.choices, default=TargetGroup.OTHER
+    )
+    district = models.ForeignKey(
+        OrgUnit, verbose_name=_("户籍或常住区市"), on_delete=models.PROTECT, related_name="persons"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("平台账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    first_supported_on = models.DateField(_("首次获扶持日期"), null=True, blank=True)
+    first_support_district = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("扶持计入区市"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("创业者")
+        verbose_name_plural = _("创业者")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["first_support_district", "first_supported_on"]),
+            models.Index(fields=["first_supported_on"]),
+            models.Index(fields=["district", "name"]),
+        ]
+        permissions = [("view_unmasked", _("查看完整的证件号和手机号"))]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.id_masked}）"
+
+
+class Venture(models.Model):
+    """A business an entrepreneur started: an enterprise, an individual business, a cooperative."""
+
+    name = models.CharField(_("名称"), max_length=200, db_index=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=VentureKind.choices)
+    credit_code = models.CharField(
+        _("统一社会信用代码/注册号"), max_length=30, blank=True, db_index=True
+    )
+    industry = models.CharField(_("行业"), max_length=100, blank=True)
+    registered_on = models.DateField(_("登记日期"), null=True, blank=True)
+    address = models.CharField(_("经营地址"), max_length=300, blank=True)
+    district = models.ForeignKey(
+        OrgUnit, verbose_name=_("所在区市"), on_delete=models.PROTECT, related_name="ventures"
+    )
+    staff = models.PositiveIntegerField(_("从业人数"), default=0)
+    founders = models.ManyToManyField(
+        Person, verbose_name=_("创办人"), related_name="ventures", blank=True
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("创业实体")
+        verbose_name_plural = _("创业实体")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupportType(models.Model):
+    """A kind of support (一次性创业补贴, 创业担保贷款, 场地/孵化 …); the list is editable."""
+
+    code = models.CharField(_("代码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    has_amount = models.BooleanField(_("有金额"), default=False)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("扶持类型")
+        verbose_name_plural = _("扶持类型")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupportRecord(models.Model):
+    """One act of support to a person (and venture) by a department."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("创业者"), on_delete=models.PROTECT, related_name="supports"
+    )
+    venture = models.ForeignKey(
+        Venture,
+        verbose_name=_("创业实体"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supports",
+    )
+    support_type = models.ForeignKey(
+        SupportType, verbose_name=_("扶持类型"), on_delete=models.PROTECT, related_name="records"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("扶持部门"), on_delete=models.PROTECT, related_name="supports"
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("计入区市"), on_delete=models.PROTECT, related_name="supports"
+    )
+    date = models.DateField(_("扶持日期"))
+    amount = models.DecimalField(
+        _("金额（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=40, blank=True, help_text=_("由业务系统生成时注明，如 loans。")
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("扶持记录")
+        verbose_name_plural = _("扶持记录")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["person", "date"]),
+            models.Index(fields=["org_unit", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} {self.support_type} {self.date}"
+
+
+class JobRecord(models.Model):
+    """Jobs a venture created (带动就业), with the evidence basis."""
+
+    venture = models.ForeignKey(
+        Venture, verbose_name=_("创业实体"), on_delete=models.PROTECT, related_name="jobs"
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("计入区市"), on_delete=models.PROTECT, related_name="job_records"
+    )
+    date = models.DateField(_("日期"))
+    jobs = models.PositiveIntegerField(_("带动就业人数"))
+    basis = models.CharField(_("认定依据"), max_length=20, choices=JobBasis.choices)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("带动就业记录")
+        verbose_name_plural = _("带动就业记录")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["org_unit", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.venture} {self.date} +{self.jobs}"

@@ -1,0 +1,265 @@
+"""The entrepreneur registry: validation, encryption, masking, scoping and the two metrics."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from chuangye.accounts.models import Department, OrgUnit
+from chuangye.core.models import AuditEntry
+from chuangye.monitoring.models import Fact
+from chuangye.plans.models import Plan
+from chuangye.plans.services import configure_indicator
+from chuangye.programs.entrepreneurs import selectors, services
+from chuangye.programs.entrepreneurs.metrics import JOBS, SUPPORTED
+from chuangye.programs.entrepreneurs.models import Person
+
+pytestmark = pytest.mark.django_db
+
+ID_A = "11010519491231002X"
+ID_B = "440524188001010014"
+DAY = dt.date(2025, 6, 10)
+
+
+@pytest.fixture
+def registry(plan: Plan, personas: dict[str, Any]) -> dict[str, Any]:
+    types = {t.code: t for t in services.ensure_support_types()}
+    for name, key in (("扶持创业", SUPPORTED), ("带动就业", JOBS)):
+        configure_indicator(plan.indicators.get(name=name), actor=None, source=key)
+    return {
+        "types": types,
+        "huancui": OrgUnit.objects.get(code="371002"),
+        "wendeng": OrgUnit.objects.get(code="371003"),
+    }
+
+
+def _person(personas: dict[str, Any], registry: dict[str, Any], number: str = ID_A) -> Person:
+    return services.register_person(
+        name="王某一",
+        id_number=number,
+        district=registry["huancui"],
+        actor=personas["street_officer"],
+        phone="13912345678",
+        target_group="graduate",
+    )
+
+
+def test_register_derives_gender_and_birth_and_encrypts(personas: Any, registry: Any) -> None:
+    person = _person(personas, registry)
+    assert person.gender == "F" and person.birth_date == dt.date(1949, 12, 31)
+    assert person.id_masked == "110105********002X"
+    assert person.phone_masked == "139****5678"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_cipher, phone_cipher FROM entrepreneurs_person")
+        stored = " ".join(cursor.fetchone())
+    assert ID_A not in stored and "13912345678" not in stored
+    entry = AuditEntry.objects.get(action="entrepreneurs.person.register")
+    assert ID_A not in str(entry.after) and entry.after["id"] == "110105********002X"
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [("110105194912310021", "校验位"), ("11010519491331002X", "出生日期"), ("12345", "18位")],
+)
+def test_invalid_id_is_refused_and_nothing_saved(
+    personas: Any, registry: Any, number: str, message: str
+) -> None:
+    with pytest.raises(services.RegistryError, match=message):
+        _person(personas, registry, number)
+    assert Person.objects.count() == 0
+
+
+def test_duplicate_id_and_bad_phone_are_refused(personas: Any, registry: Any) -> None:
+    _person(personas, registry)
+    with pytest.raises(services.RegistryError, match="已登记"):
+        _person(personas, registry)
+    with pytest.raises(services.RegistryError, match="手机号"):
+        services.register_person(
+            name="李某",
+            id_number=ID_B,
+            district=registry["huancui"],
+            actor=personas["street_officer"],
+            phone="12345",
+        )
+
+
+def test_district_staff_cannot_register_in_another_district(personas: Any, registry: Any) -> None:
+    with pytest.raises(services.RegistryError, match="文登区"):
+        services.register_person(
+            name="李某",
+            id_number=ID_B,
+            district=registry["wendeng"],
+            actor=personas["street_officer"],
+        )
+    with pytest.raises(services.RegistryError, match="业务经办人员"):
+        services.register_person(
+            name="李某",
+            id_number=ID_B,
+            district=registry["huancui"],
+            actor=personas["reporter_huancui"],
+        )
+
+
+def test_invalid_credit_code_is_refused(personas: Any, registry: Any) -> None:
+    person = _person(personas, registry)
+    with pytest.raises(services.RegistryError, match="校验位"):
+        services.register_venture(
+            name="演示店",
+            kind="enterprise",
+            district=registry["huancui"],
+            actor=personas["street_officer"],
+            founders=[person],
+            credit_code="91110000600037341M",
+        )
+    venture = services.register_venture(
+        name="演示店",
+        kind="enterprise",
+        district=registry["huancui"],
+        actor=personas["street_officer"],
+        founders=[person],
+        credit_code="91110000600037341L",
+    )
+    assert venture.credit_code == "91110000600037341L"
+
+
+def test_person_supported_by_two_departments_counts_once(personas: Any, registry: Any) -> None:
+    person = _person(personas, registry)
+    huancui, rsj = Department.objects.get(code="371002-rsj"), Department.objects.get(code="rsj")
+    services.record_support(
+        person=person,
+        support_type=registry["types"]["subsidy"],
+        date=DAY,
+        actor=personas["street_officer"],
+        amount=5000,
+        department=huancui,
+    )
+    services.record_support(
+        person=person,
+        support_type=registry["types"]["training"],
+        date=DAY + dt.timedelta(days=3),
+        actor=personas["loan_officer"],
+        department=rsj,
+    )
+    services.record_support(
+        person=person,
+        support_type=registry["types"]["mentor"],
+        date=dt.date(2025, 8, 1),
+        actor=personas["loan_officer"],
+        department=rsj,
+    )
+    cells = {
+        (f.org_unit.code, f.month): f.value for f in Fact.objects.filter(indicator__name="扶持创业")
+    }
+    assert cells == {("371002", 6): 1, ("371000", 6): 1}
+    person.refresh_from_db()
+    assert person.first_supported_on == DAY
+
+
+def test_earlier_support_moves_the_count_to_its_month(personas: Any, registry: Any) -> None:
+    person = _person(personas, registry)
+    services.record_support(
+        person=person,
+        support_type=registry["types"]["training"],
+        date=DAY,
+        actor=personas["street_officer"],
+    )
+    services.record_support(
+        person=person,
+        support_type=registry["types"]["training"],
+        date=dt.date(2025, 3, 2),
+        actor=personas["street_officer"],
+    )
+    months = sorted(
+        f.month for f in Fact.objects.filter(indicator__name="扶持创业", org_unit__code="371002")
+    )
+    assert months == [3]
+
+
+def test_jobs_feed_the_employment_indicator(personas: Any, registry: Any) -> None:
+    person = _person(personas, registry)
+    venture = services.register_venture(
+        name="演示店",
+        kind="individual",
+        district=registry["huancui"],
+        actor=personas["street_officer"],
+        founders=[person],
+    )
+    services.record_jobs(
+        venture=venture,
+        date=DAY,
+        jobs=4,
+        basis="social_insurance",
+        actor=personas["street_officer"],
+    )
+    services.record_jobs(
+        venture=venture, date=DAY, jobs=3, basis="contracts", actor=personas["street_officer"]
+    )
+    fact = Fact.objects.get(indicator__name="带动就业", org_unit__code="371000", month=6)
+    assert fact.value == 7 and fact.records == 2
+    with pytest.raises(services.RegistryError):
+        services.record_jobs(
+            venture=venture, date=DAY, jobs=0, basis="contracts", actor=personas["street_officer"]
+        )
+
+
+def test_search_by_full_id_phone_and_name_is_scoped(personas: Any, registry: Any) -> None:
+    _person(personas, registry)
+    officer = personas["street_officer"]
+    assert selectors.search_persons(officer, ID_A).count() == 1
+    assert selectors.search_persons(officer, "13912345678").count() == 1
+    assert selectors.search_persons(officer, "王某").count() == 1
+    assert selectors.search_persons(officer, "李").count() == 0
+    assert selectors.search_persons(personas["reporter_wendeng"], ID_A).count() == 0
+    assert selectors.search_persons(personas["outsider"], "王").count() == 0
+
+
+def test_pages_show_masked_ids_and_unmask_is_logged(
+    login: Any, personas: Any, registry: Any
+) -> None:
+    person = _person(personas, registry)
+    page = login("street_officer").get(f"/programs/entrepreneurs/{person.pk}/").content.decode()
+    assert "110105********002X" in page and ID_A not in page
+    assert "查看完整号码" not in page  # the district officer may not unmask
+    refused = login("street_officer").post(
+        f"/programs/entrepreneurs/{person.pk}/unmask/", {"field": "id_number"}
+    )
+    assert ID_A not in refused.content.decode()
+    officer = login("loan_officer")
+    shown = officer.post(
+        f"/programs/entrepreneurs/{person.pk}/unmask/",
+        {"field": "id_number", "reason": "核对贷款材料"},
+    )
+    assert ID_A in shown.content.decode()
+    entry = AuditEntry.objects.get(action="entrepreneurs.person.unmask")
+    assert entry.actor_name == "loan_officer" and entry.after == {
+        "field": "id_number",
+        "reason": "核对贷款材料",
+    }
+
+
+@pytest.mark.parametrize("username", ["reporter_wendeng", "outsider", "entrepreneur"])
+def test_people_outside_the_district_get_404(
+    login: Any, personas: Any, registry: Any, username: str
+) -> None:
+    person = _person(personas, registry)
+    assert login(username).get(f"/programs/entrepreneurs/{person.pk}/").status_code == 404
+
+
+def test_entrepreneur_sees_and_updates_own_profile(
+    login: Any, personas: Any, registry: Any
+) -> None:
+    own = services.register_person(
+        name="演示创业者",
+        id_number=ID_B,
+        district=registry["huancui"],
+        actor=personas["entrepreneur"],
+        user=personas["entrepreneur"],
+    )
+    client = login("entrepreneur")
+    assert "演示创业者" in client.get("/programs/entrepreneurs/me/").content.decode()
+    client.post("/programs/entrepreneurs/me/", {"phone": "13700001111"})
+    own.refresh_from_db()
+    assert own.phone_masked == "137****1111"
+    other = _person(personas, registry)
+    assert client.get(f"/programs/entrepreneurs/{other.pk}/").status_code == 404
