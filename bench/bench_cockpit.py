@@ -40,6 +40,12 @@ def worker(runs: int) -> dict[str, float]:
     from chuangye.plans.models import Plan
     from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord
 
+    from django.core.management import call_command
+
+    from django.conf import settings
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    settings.ALLOWED_HOSTS.append("testserver")
     plan = Plan.objects.get(is_active=True)
     api = APIClient()
     api.force_authenticate(User.objects.get(username="leader"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+from django.core.cache import cache
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from chuangye.monitoring import selectors
+from chuangye.monitoring import facts, selectors
 from chuangye.monitoring.progress import progress_for
 from chuangye.plans.selectors import active_plan_for
 
@@ -27,7 +31,7 @@ def _bad(message: str) -> Response:
     responses=OpenApiTypes.OBJECT,
 )
 @api_view(["GET"])
-def progress(request: Request) -> Response:
+def progress(request: Request) -> Response | HttpResponse:
     """Progress of every target in scope against 序时进度, with light and forecast."""
     plan = active_plan_for(request.user)
     params = request.query_params
@@ -40,12 +44,27 @@ def progress(request: Request) -> Response:
     except selectors.NotVisible:
         return Response({"code": "not_found", "message": "未找到。", "detail": {}}, status=404)
     seasonal = params.get("seasonal", "").lower() in {"1", "true", "yes"}
-    rows = progress_for(plan, units, day, targets=targets, seasonal=seasonal)
-    return Response(
-        {
+    # Progress changes only when a Fact does: cache on the facts' version counter.
+    key = "progress:" + ":".join(
+        [
+            str(plan.pk),
+            str(facts.current_version()),
+            day.isoformat(),
+            ",".join(u.code for u in units),
+            ",".join(str(t.pk) for t in targets) if targets else "*",
+            "s" if seasonal else "l",
+        ]
+    )
+    body = cache.get(key)
+    if body is None:
+        rows = progress_for(plan, units, day, targets=targets, seasonal=seasonal, paths=False)
+        payload = {
             "date": day.isoformat(),
             "plan": plan.pk,
             "count": len(rows),
             "results": [r.as_api() for r in rows],
         }
-    )
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        cache.set(key, body, timeout=600)
+    # The cached bytes are the response: no re-serialising of an unchanged answer.
+    return HttpResponse(body, content_type="application/json")

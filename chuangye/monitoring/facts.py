@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from chuangye.accounts.models import OrgUnit
 from chuangye.monitoring import metrics
-from chuangye.monitoring.models import Fact
+from chuangye.monitoring.models import Fact, FactState
 from chuangye.plans.models import Indicator
 
 ZERO = Decimal(0)
@@ -59,9 +59,22 @@ def _store(indicator: Indicator, unit: OrgUnit, year: int, month: int) -> Fact |
     return fact
 
 
+def bump_version() -> None:
+    """Invalidate cached progress: readers key their cache on this counter."""
+    if not FactState.objects.filter(pk=1).update(version=F("version") + 1):
+        FactState.objects.get_or_create(pk=1, defaults={"version": 1})
+
+
+def current_version() -> str:
+    """A key that changes with every Fact change (and differs between databases)."""
+    row = FactState.objects.filter(pk=1).values_list("token", "version").first()
+    return f"{row[0].hex}-{row[1]}" if row else "none"
+
+
 def refresh(indicator: Indicator, unit: OrgUnit, year: int, month: int) -> None:
     """Recompute a cell and its parent's (the city) in the caller's transaction."""
     with transaction.atomic():
+        bump_version()
         _store(indicator, unit, year, month)
         if unit.parent_id is not None:
             parent = unit.parent
@@ -139,6 +152,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Recompute every cell of the active plan from its source; returns the number of facts."""
     indicators = _indicators()
     with transaction.atomic():
+        bump_version()
         Fact.objects.filter(indicator__in=indicators).delete()
         cells = expected_cells(indicators, progress)
         Fact.objects.bulk_create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,3 +39,17 @@ class Fact(models.Model):
     def __str__(self) -> str:
         cell = f"{self.indicator.code} {self.org_unit.code} {self.year}-{self.month:02d}"
         return f"{cell} = {self.value}"
+
+
+class FactState(models.Model):
+    """A counter bumped in the same transaction as every Fact change: the cockpit's cache key."""
+
+    version = models.BigIntegerField(_("版本"), default=0)
+    token = models.UUIDField(_("代号"), default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("指标事实版本")
+        verbose_name_plural = _("指标事实版本")
+
+    def __str__(self) -> str:
+        return str(self.version)

@@ -168,6 +168,7 @@ def compute(
     base: Decimal | None = None,
     reference: Series | None = None,
     seasonal: bool = False,
+    paths: bool = True,
 ) -> Progress:
     """Progress of ``target`` for ``org_unit`` given its monthly ``series`` (Fact values)."""
     plan = target.plan
@@ -182,15 +183,17 @@ def compute(
     elapsed = shares[len(counted) - 1] if counted else 0.0
     stock = target.indicator.aggregation != Aggregation.SUM
     have = [series[ym] for ym in counted if ym in series]
-    # Running totals for the trend chart.
+    # Running totals for the trend chart (skipped when only the figures are wanted).
     cumulative: list[Decimal | None] = []
-    running = ZERO
-    seen = False
-    for ym in period:
-        if ym in counted and ym in series:
-            running = series[ym] if stock else running + series[ym]
-            seen = True
-        cumulative.append((running if seen else None) if ym in counted else None)
+    if paths:
+        running = ZERO
+        seen = False
+        counted_set = set(counted)
+        for ym in period:
+            if ym in counted_set and ym in series:
+                running = series[ym] if stock else running + series[ym]
+                seen = True
+            cumulative.append((running if seen else None) if ym in counted_set else None)
     progress = Progress(
         target=target,
         org_unit=org_unit,
@@ -207,7 +210,7 @@ def compute(
         months=period,
         cumulative=cumulative,
     )
-    if goal is not None:
+    if goal is not None and paths:
         progress.expected_path = [goal * Decimal(str(round(s, 6))) for s in shares]
     if comparator == Comparator.RELATIVE:
         ref_have = [reference[ym] for ym in counted if reference and ym in reference]
@@ -317,6 +320,7 @@ def progress_for(
     *,
     targets: list[Target] | None = None,
     seasonal: bool = False,
+    paths: bool = True,
 ) -> list[Progress]:
     """Progress rows for every target × unit in scope: city targets for the city, quotas below."""
     targets = (
@@ -349,7 +353,9 @@ def progress_for(
                 if t.reference_indicator_id
                 else None
             )
-            rows.append(compute(t, unit, day, own, base=base, reference=ref, seasonal=seasonal))
+            rows.append(
+                compute(t, unit, day, own, base=base, reference=ref, seasonal=seasonal, paths=paths)
+            )
     return rows
 
 

@@ -309,6 +309,11 @@ def _timeliness(plan: Plan, department: Any) -> list[tuple[str, int, int]]:
 @cache_control(public=True, max_age=60)
 def public_board(request: HttpRequest) -> HttpResponse:
     """City-level progress of every target, for everyone, without login or personal data."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    from chuangye.monitoring.facts import current_version
+
     plan = Plan.objects.filter(is_active=True).first()
     if plan is None:
         raise Http404
@@ -316,15 +321,23 @@ def public_board(request: HttpRequest) -> HttpResponse:
         day = selectors.parse_date(request.GET.get("date"), plan)
     except selectors.QueryError:
         day = dt.date.today()
-    city = OrgUnit.objects.filter(parent__isnull=True).first()
-    rows = progress_for(plan, [city], day) if city else []
-    return render(
-        request,
-        "monitoring/public_board.html",
-        {
-            "plan": plan,
-            "day": day,
-            "cards": [(r, chart_data(r)) for r in rows],
-            "lights": _lights(rows),
-        },
-    )
+    key = f"board:{plan.pk}:{current_version()}:{day.isoformat()}:{get_language()}"
+    body = cache.get(key)
+    if body is None:
+        city = OrgUnit.objects.filter(parent__isnull=True).first()
+        rows = progress_for(plan, [city], day) if city else []
+        response = render(
+            request,
+            "monitoring/public_board.html",
+            {
+                "plan": plan,
+                "day": day,
+                "cards": [(r, chart_data(r)) for r in rows],
+                "lights": _lights(rows),
+            },
+        )
+        # The page has no per-user content (no CSRF form is rendered for anonymous visitors).
+        if not request.user.is_authenticated:
+            cache.set(key, response.content, timeout=600)
+        return response
+    return HttpResponse(body)

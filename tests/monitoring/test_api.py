@@ -61,6 +61,11 @@ def test_progress_rows_follow_the_contract(personas: dict[str, Any], plan: Plan)
 
 
 def test_approved_figure_shows_up_immediately(personas: dict[str, Any], plan: Plan) -> None:
+    target = plan.targets.get(subject="扶持创业").pk
+    before = _api(personas, "leader").get(
+        "/api/v1/progress", {"date": "2025-07-15", "target": target}
+    )
+    assert before.json()["results"][0]["status"] == "no_data"  # and now cached
     _approve_june(plan, personas)
     body = (
         _api(personas, "leader")

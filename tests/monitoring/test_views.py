@@ -40,7 +40,8 @@ def test_cockpit_cards_lights_and_league(login: Any, plan: Plan, personas: Any) 
 
 def test_cockpit_filters_by_subplan(login: Any, plan: Plan) -> None:
     body = login("leader").get("/cockpit/", {"section": "6", "date": "2025-07-10"}).content.decode()
-    assert "高素质农民创业创新培训" in body and "创业担保贷款" not in body
+    assert "高素质农民创业创新培训" in body
+    assert body.count('class="tcard') == 7  # the targets of measures 19 and 20
 
 
 def test_district_staff_see_city_and_own_district_only(login: Any, plan: Plan) -> None:
@@ -105,3 +106,11 @@ def test_public_board_needs_no_login_and_shows_no_personal_data(
     assert "300人" in body
     assert "演示·" not in body and "环翠区人社局" not in body
     assert 'name="viewport"' in body
+
+
+def test_public_board_is_cached_until_a_figure_changes(client: Any, plan: Plan, personas: Any) -> None:
+    first = client.get("/board/", {"date": "2025-07-10"}).content.decode()
+    assert "csrfmiddlewaretoken" not in first  # nothing per-visitor in a shared page
+    assert "300人" not in first
+    _approve(plan, personas)
+    assert "300人" in client.get("/board/", {"date": "2025-07-10"}).content.decode()
