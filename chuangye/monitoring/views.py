@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from typing import Any
 from urllib.parse import quote
@@ -306,7 +307,7 @@ def _timeliness(plan: Plan, department: Any) -> list[tuple[str, int, int]]:
     return out
 
 
-@cache_control(public=True, max_age=60)
+@cache_control(public=True, no_cache=True)
 def public_board(request: HttpRequest) -> HttpResponse:
     """City-level progress of every target, for everyone, without login or personal data."""
     from django.core.cache import cache
@@ -322,7 +323,14 @@ def public_board(request: HttpRequest) -> HttpResponse:
     except selectors.QueryError:
         day = dt.date.today()
     key = f"board:{plan.pk}:{current_version()}:{day.isoformat()}:{get_language()}"
-    body = cache.get(key)
+    # Browsers revalidate every time (no-cache) and get a 304 while no figure has changed.
+    etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    anonymous = not request.user.is_authenticated
+    if anonymous and request.headers.get("If-None-Match") == etag:
+        response304 = HttpResponse(status=304)
+        response304["ETag"] = etag
+        return response304
+    body = cache.get(key) if anonymous else None
     if body is None:
         city = OrgUnit.objects.filter(parent__isnull=True).first()
         rows = progress_for(plan, [city], day) if city else []
@@ -337,7 +345,10 @@ def public_board(request: HttpRequest) -> HttpResponse:
             },
         )
         # The page has no per-user content (no CSRF form is rendered for anonymous visitors).
-        if not request.user.is_authenticated:
+        if anonymous:
             cache.set(key, response.content, timeout=600)
+            response["ETag"] = etag
         return response
-    return HttpResponse(body)
+    cached = HttpResponse(body)
+    cached["ETag"] = etag
+    return cached

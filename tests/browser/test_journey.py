@@ -156,3 +156,40 @@ def test_report_return_fix_resubmit_approve(
     page.screenshot(path=str(ARTIFACTS / "review-done.png"))
     statuses = set(DataValue.objects.values_list("status", flat=True))
     assert statuses == {"approved"}
+
+
+def test_approved_figure_appears_on_cockpit_and_public_board(
+    live_server: Any, live_round: Any, personas: dict[str, Any], browser_page: Any
+) -> None:
+    from chuangye.accounts.models import OrgUnit
+    from chuangye.reporting import services
+
+    plan = live_round.plan
+    row = services.save_value(
+        indicator=plan.indicators.get(name="扶持创业"),
+        org_unit=OrgUnit.objects.get(code="371002"),
+        year=2025,
+        month=6,
+        value="4321",
+        actor=personas["reporter_huancui"],
+    )
+    services.submit_values([row], actor=personas["reporter_huancui"])
+    page, base = browser_page, live_server.url
+    page.goto(f"{base}/board/")
+    card = page.locator("article.tcard").filter(has_text="扶持创业").first
+    assert "4,321" not in card.inner_text()
+    _login(page, base, "approver_huancui")
+    page.goto(f"{base}/reporting/review/")
+    page.locator("#review-form input[name=ids]").first.check()
+    page.click("#review-form button[value=approve]")
+    page.wait_for_selector("text=已审核通过 1 项")
+    page.goto(f"{base}/cockpit/")
+    card = page.locator("article.tcard").filter(has_text="扶持创业").first
+    assert "4,321人" in card.inner_text()
+    page.wait_for_selector("[data-chart][data-drawn='1']")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cockpit.png"), full_page=True)
+    page.context.clear_cookies()
+    page.goto(f"{base}/board/")
+    board_card = page.locator("article.tcard").filter(has_text="扶持创业").first
+    assert "4,321人" in board_card.inner_text()
