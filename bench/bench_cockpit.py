@@ -31,6 +31,8 @@ def worker(runs: int) -> dict[str, float]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
     django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from rest_framework.test import APIClient
@@ -39,10 +41,6 @@ def worker(runs: int) -> dict[str, float]:
     from chuangye.monitoring.models import Fact
     from chuangye.plans.models import Plan
     from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord
-
-    from django.core.management import call_command
-
-    from django.conf import settings
 
     call_command("collectstatic", interactive=False, verbosity=0)
     settings.ALLOWED_HOSTS.append("testserver")
@@ -53,7 +51,9 @@ def worker(runs: int) -> dict[str, float]:
     day = "2026-07-15"
     ids = list(plan.indicators.values_list("id", flat=True))
     sql = str(
-        Fact.objects.filter(indicator_id__in=ids, year__gte=plan.period_start - 1, year__lte=plan.period_end)
+        Fact.objects.filter(
+            indicator_id__in=ids, year__gte=plan.period_start - 1, year__lte=plan.period_end
+        )
         .values_list("indicator_id", "org_unit_id", "year", "month", "value")
         .query
     )
@@ -117,27 +117,50 @@ def main() -> None:
             env.pop("DATABASE_URL", None)
             if backend == "postgres":
                 name = f"chuangye_bench_{scale}"
-                subprocess.run(["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-                subprocess.run(["psql", PG_BASE + "/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+                subprocess.run(
+                    ["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
+                    check=True,
+                )
+                subprocess.run(
+                    ["psql", PG_BASE + "/postgres", "-qc", f"CREATE DATABASE {name}"], check=True
+                )
                 env["DATABASE_URL"] = f"{PG_BASE}/{name}"
             run(["uv", "run", "--frozen", "chuangye", "manage", "migrate", "-v0"], env)
             start = time.perf_counter()
             run(["uv", "run", "--frozen", "chuangye", "demo", "--scale", str(scale)], env)
             build_s = time.perf_counter() - start
             result = json.loads(
-                run(["uv", "run", "--frozen", "python", __file__, "--worker", "--runs", str(args.runs)], env)
+                run(
+                    [
+                        "uv",
+                        "run",
+                        "--frozen",
+                        "python",
+                        __file__,
+                        "--worker",
+                        "--runs",
+                        str(args.runs),
+                    ],
+                    env,
+                )
             )
             result.update(backend=backend, scale=scale, build_s=build_s)
             rows.append(result)
             print(json.dumps(result), flush=True)
     print()
-    print(f"{'backend':<9}{'scale':>6}{'records':>11}{'build s':>9}{'api ms':>9}{'board ms':>10}{'sql ms':>8}"
-          f"{'api/sql':>9}{'api/1x':>8}{'RSS MB':>8}")
+    print(
+        f"{'backend':<9}{'scale':>6}{'records':>11}{'build s':>9}{'api ms':>9}"
+        f"{'board ms':>10}{'sql ms':>8}{'api/sql':>9}{'api/1x':>8}{'RSS MB':>8}"
+    )
     for r in rows:
-        base = next(x for x in rows if x["backend"] == r["backend"] and x["scale"] == min(args.scales))
-        print(f"{r['backend']:<9}{r['scale']:>6}{r['records']:>11,}{r['build_s']:>9.1f}{r['api_ms']:>9.1f}"
-              f"{r['board_ms']:>10.1f}{r['sql_ms']:>8.2f}{r['api_ms'] / r['sql_ms']:>9.1f}"
-              f"{r['api_ms'] / base['api_ms']:>8.2f}{r['rss_mb']:>8.0f}")
+        base = next(
+            x for x in rows if x["backend"] == r["backend"] and x["scale"] == min(args.scales)
+        )
+        print(
+            f"{r['backend']:<9}{r['scale']:>6}{r['records']:>11,}{r['build_s']:>9.1f}{r['api_ms']:>9.1f}"
+            f"{r['board_ms']:>10.1f}{r['sql_ms']:>8.2f}{r['api_ms'] / r['sql_ms']:>9.1f}"
+            f"{r['api_ms'] / base['api_ms']:>8.2f}{r['rss_mb']:>8.0f}"
+        )
 
 
 if __name__ == "__main__":
