@@ -21,6 +21,7 @@ from chuangye.accounts import services as accounts
 from chuangye.accounts.choices import DepartmentLevel, Role
 from chuangye.accounts.models import Department, OrgUnit, User
 from chuangye.accounts.reference import CITY_CODE
+from chuangye.accounts.twofactor import demo_key
 
 #: Resident population by unit, summing to the city's ~2.8 million (demo sizing only).
 POPULATION = {
@@ -58,7 +59,14 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("auditor", "演示·审计员", Role.AUDITOR, org_unit=CITY_CODE),
     Persona("entrepreneur", "演示·创业者", Role.ENTREPRENEUR, org_unit="371002"),
     Persona("admin", "演示·系统管理员", Role.ADMIN, org_unit=CITY_CODE, superuser=True),
+    Persona("loan_officer", "演示·市人社局经办", Role.PROGRAMME_STAFF, department="rsj"),
+    Persona("street_officer", "演示·环翠区街道经办", Role.PROGRAMME_STAFF, department="371002-rsj"),
+    Persona("sysadmin", "演示·系统管理员（三员）", Role.SYS_ADMIN, org_unit=CITY_CODE),
+    Persona("secadmin", "演示·安全管理员（三员）", Role.SECURITY_ADMIN, org_unit=CITY_CODE),
 )
+
+#: Extra Django permissions of some personas (codename with app label).
+PERSONA_PERMISSIONS = {"loan_officer": ["entrepreneurs.view_unmasked"]}
 
 
 @dataclass
@@ -104,6 +112,12 @@ def build_demo(
                 is_superuser=persona.superuser,
             )
         _grant(user, persona)
+        if persona.role != Role.ENTREPRENEUR:
+            # Staff sign in with a second factor; the demo's key is derived from the demo
+            # password so `chuangye manage demo_totp USERNAME` can show the current code.
+            accounts.install_totp_device(user, demo_key(persona.username, password), actor=None)
+        for perm in PERSONA_PERMISSIONS.get(persona.username, []):
+            accounts.grant_permission(user, perm, actor=None)
         result.personas.append(persona.username)
     if progress:
         progress(len(PERSONAS))
@@ -154,6 +168,12 @@ INDICATOR_SETUP: tuple[tuple[str, str | None, bool, str], ...] = (
     ("导师库", "rsj", False, "monthly"),
     ("进基层公益活动", "rsj", False, "monthly"),
 )
+
+#: Indicators a programme registry feeds (collect once: never asked of reporters).
+REGISTRY_SOURCES = {
+    "扶持创业": "entrepreneurs.supported_persons",
+    "带动就业": "entrepreneurs.jobs_created",
+}
 
 #: How each district performs against its share (1.0 = exactly on plan): some lead, some lag.
 PACE = {
@@ -213,7 +233,7 @@ def configure_indicators(plan: Any) -> int:
                     owner=departments.get(owner) if owner else None,
                     by_district=by_district,
                     frequency=frequency,
-                    source=indicator.source,
+                    source=REGISTRY_SOURCES.get(fragment, indicator.source),
                 )
                 done += 1
                 break
@@ -234,7 +254,6 @@ def build_history(plan: Any, today: dt.date, *, seed: int = 2025) -> int:
 
     The month before ``today`` is left for the demo reporters to fill: its round is kept open.
     """
-    from chuangye.monitoring import facts
     from chuangye.plans.allocation import allocation_base
     from chuangye.reporting import services as reporting
     from chuangye.reporting.duties import duties
@@ -295,7 +314,6 @@ def build_history(plan: Any, today: dt.date, *, seed: int = 2025) -> int:
         latest.deadline = cal.add_workdays(today, 3)
         latest.locks_on = cal.add_workdays(latest.deadline, 5)
         latest.save(update_fields=["deadline", "locks_on"])
-    facts.rebuild()
     return len(rows)
 
 
@@ -303,7 +321,10 @@ def _city_pk() -> int:
     return OrgUnit.objects.get(parent__isnull=True).pk
 
 
-def build_plan_demo(*, today: dt.date | None = None, seed: int = 2025) -> dict[str, int]:
+@transaction.atomic
+def build_plan_demo(
+    *, today: dt.date | None = None, seed: int = 2025, scale: int = 1
+) -> dict[str, int]:
     """Configure the active plan's indicators, activate an allocation, fill history (idempotent)."""
     from chuangye.plans.choices import AllocationStatus
     from chuangye.plans.models import Plan
@@ -321,4 +342,205 @@ def build_plan_demo(*, today: dt.date | None = None, seed: int = 2025) -> dict[s
         activate_allocation(version, actor=None)
     if not DataValue.objects.filter(indicator__plan=plan).exists():
         result["values"] = build_history(plan, today, seed=seed)
+    from chuangye.programs.entrepreneurs.models import Person
+
+    if not Person.objects.exists():
+        result["registry"] = build_registry(plan, today, seed=seed, scale=scale)
+    from chuangye.monitoring import facts
+
+    facts.rebuild()
     return result
+
+
+# --- the entrepreneur registry: people, ventures, support and jobs (all fictitious) -------------
+
+GIVEN = "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸"
+INDUSTRIES = (
+    "餐饮",
+    "零售",
+    "海产品加工",
+    "电子商务",
+    "文化旅游",
+    "软件和信息技术",
+    "现代农业",
+    "医疗器械",
+)
+
+
+def fictitious_id(region: str, birth: dt.date, seq: int) -> str:
+    """A resident ID with a valid check character, from a sequence: never a real person's."""
+    from chuangye.core.validators import id_check_char
+
+    body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
+    return body + id_check_char(body)
+
+
+def _unique_id(rng: random.Random, region: str, used: set[int]) -> tuple[str, dt.date]:
+    while True:
+        birth = dt.date(rng.randint(1968, 2003), rng.randint(1, 12), rng.randint(1, 28))
+        number = fictitious_id(region, birth, rng.randint(0, 999))
+        key = hash(number)
+        if key not in used:
+            used.add(key)
+            return number, birth
+
+
+def fictitious_uscc(seq: int) -> str:
+    from chuangye.core.validators import uscc_check_char
+
+    body = f"92371000MA{seq:07d}"[:17]
+    return body + uscc_check_char(body)
+
+
+def build_registry(
+    plan: Any,
+    today: dt.date,
+    *,
+    seed: int = 2025,
+    scale: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Persons, ventures, support and job records sized to the plan's targets, written in bulk."""
+    from chuangye.core import crypto
+    from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord, Venture
+    from chuangye.programs.entrepreneurs.services import ensure_support_types
+
+    rng = random.Random(seed + 7)  # noqa: S311 - reproducible synthetic records
+    types = {t.code: t for t in ensure_support_types()}
+    districts = list(OrgUnit.objects.filter(kind__in=["county", "zone"]).order_by("order"))
+    weights = [(d.population or 1) * PACE.get(d.code, 1.0) for d in districts]
+    bureau = {d.org_unit_id: d for d in Department.objects.filter(code__endswith="-rsj")}
+    end = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    months = _month_range((plan.period_start, 1), end)
+    per_month = int(19000 / 24 * 0.97 * scale)
+    region = {
+        d.pk: (d.code if d.code.startswith("3710") and d.kind == "county" else "371002")
+        for d in districts
+    }
+    seq = 0
+    total = 0
+    used: set[int] = set()
+    supported_type = [types["subsidy"], types["incubation"], types["training"], types["mentor"]]
+    for year, month in months:
+        persons: list[Person] = []
+        meta: list[tuple[OrgUnit, dt.date]] = []
+        for _ in range(int(per_month * rng.uniform(0.8, 1.2))):
+            seq += 1
+            d = rng.choices(districts, weights)[0]
+            number, birth = _unique_id(rng, region[d.pk], used)
+            phone = f"13{seq % 10**9:09d}"
+            day = dt.date(year, month, rng.randint(1, 28))
+            persons.append(
+                Person(
+                    name=f"{rng.choice(SURNAMES)}某{GIVEN[seq % len(GIVEN)]}{seq}",
+                    id_cipher=crypto.encrypt(number),
+                    id_hash=crypto.search_hash(number),
+                    id_masked=crypto.mask_id(number),
+                    phone_cipher=crypto.encrypt(phone),
+                    phone_hash=crypto.search_hash(phone),
+                    phone_masked=crypto.mask_phone(phone),
+                    gender="M" if int(number[16]) % 2 else "F",
+                    birth_date=birth,
+                    target_group=rng.choice(
+                        [
+                            "graduate",
+                            "returnee",
+                            "unemployed",
+                            "farmer",
+                            "online",
+                            "veteran",
+                            "other",
+                        ]
+                    ),
+                    district=d,
+                    first_supported_on=day,
+                    first_support_district=d,
+                )
+            )
+            meta.append((d, day))
+        Person.objects.bulk_create(persons, batch_size=2000)
+        ventures: list[Venture] = []
+        for i, (d, day) in enumerate(meta):
+            ventures.append(
+                Venture(
+                    name=f"威海演示{INDUSTRIES[i % len(INDUSTRIES)]}{seq - len(meta) + i + 1}号",
+                    kind="enterprise" if i % 3 == 0 else "individual",
+                    credit_code=fictitious_uscc(seq - len(meta) + i + 1),
+                    industry=INDUSTRIES[i % len(INDUSTRIES)],
+                    registered_on=day,
+                    district=d,
+                    staff=rng.randint(1, 12),
+                )
+            )
+        Venture.objects.bulk_create(ventures, batch_size=2000)
+        Founder = Venture.founders.through
+        Founder.objects.bulk_create(
+            [
+                Founder(venture_id=v.pk, person_id=p.pk)
+                for v, p in zip(ventures, persons, strict=True)
+            ],
+            batch_size=5000,
+        )
+        supports, jobs = [], []
+        for p, v, (d, day) in zip(persons, ventures, meta, strict=True):
+            dept = bureau.get(d.pk)
+            if dept is None:
+                continue
+            supports.append(
+                SupportRecord(
+                    person_id=p.pk,
+                    venture_id=v.pk,
+                    support_type=rng.choice(supported_type),
+                    department=dept,
+                    org_unit=d,
+                    date=day,
+                    source="demo",
+                )
+            )
+            if rng.random() < 0.3:
+                supports.append(
+                    SupportRecord(
+                        person_id=p.pk,
+                        venture_id=v.pk,
+                        support_type=types["training"],
+                        department=dept,
+                        org_unit=d,
+                        date=day,
+                        source="demo",
+                    )
+                )
+            jobs.append(
+                JobRecord(
+                    venture_id=v.pk,
+                    org_unit=d,
+                    date=day,
+                    jobs=rng.randint(1, 5),
+                    basis="social_insurance",
+                )
+            )
+        SupportRecord.objects.bulk_create(supports, batch_size=5000)
+        JobRecord.objects.bulk_create(jobs, batch_size=5000)
+        total += len(persons) + len(ventures) + len(supports) + len(jobs)
+        if progress:
+            progress(1)
+    _link_entrepreneur_persona(types)
+    return total
+
+
+def _link_entrepreneur_persona(types: dict[str, Any]) -> None:
+    """The demo entrepreneur gets a registry record of their own (region code never generated)."""
+    from chuangye.programs.entrepreneurs.models import Person
+    from chuangye.programs.entrepreneurs.services import register_person
+
+    user = User.objects.filter(username="entrepreneur").first()
+    if user is None or Person.objects.filter(user=user).exists():
+        return
+    register_person(
+        name="演示创业者",
+        id_number=fictitious_id("371000", dt.date(1996, 5, 20), 999),
+        district=OrgUnit.objects.get(code="371002"),
+        actor=user,
+        phone="13800000000",
+        target_group="graduate",
+        user=user,
+    )

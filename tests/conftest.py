@@ -22,6 +22,10 @@ def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages are tested behind a password login; the second factor has its own tests.
     settings.CHUANGYE_REQUIRE_2FA = False
+    # Rate-limit counters and cached progress must not leak from one test into the next.
+    from django.core.cache import cache
+
+    cache.clear()
     # Tests render templates without a collectstatic run, so no hashed manifest exists.
     settings.STORAGES = {
         **settings.STORAGES,

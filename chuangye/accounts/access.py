@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chuangye.accounts.choices import CITY_WIDE_ROLES, PLAN_ROLES, DepartmentLevel, Role
+from chuangye.accounts.choices import (
+    BACK_OFFICE_ROLES,
+    CITY_WIDE_ROLES,
+    PLAN_ROLES,
+    PUBLIC_ROLES,
+    DepartmentLevel,
+    Role,
+)
 
 
 @dataclass(frozen=True)
@@ -16,6 +23,7 @@ class Access:
     org_unit_ids: frozenset[int]
     department_ids: frozenset[int]
     is_superuser: bool = False
+    is_staff: bool = False
 
     @property
     def city_wide(self) -> bool:
@@ -32,6 +40,16 @@ class Access:
     @property
     def is_auditor(self) -> bool:
         return self.is_superuser or Role.AUDITOR in self.roles
+
+    @property
+    def back_office(self) -> bool:
+        """May open /admin/ (what they see there follows their group's permissions)."""
+        return self.is_superuser or self.is_staff or bool(self.roles & BACK_OFFICE_ROLES)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Staff and administrators sign in with a second factor; the public does not."""
+        return self.is_superuser or self.is_staff or bool(self.roles - PUBLIC_ROLES)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
@@ -59,6 +77,12 @@ def access_for(user: Any) -> Access:
             departments.add(m.department_id)
             if m.department.level == DepartmentLevel.DISTRICT:
                 units.add(m.department.org_unit_id)
-    access = Access(frozenset(roles), frozenset(units), frozenset(departments), user.is_superuser)
+    access = Access(
+        frozenset(roles),
+        frozenset(units),
+        frozenset(departments),
+        user.is_superuser,
+        user.is_staff,
+    )
     user._chuangye_access = access
     return access

@@ -21,7 +21,9 @@ class Role(models.TextChoices):
     APPROVER = "approver", _("审核员")
     PROGRAMME_STAFF = "programme_staff", _("业务经办人员")
     AUDITOR = "auditor", _("审计员")
-    ADMIN = "admin", _("系统管理员")
+    ADMIN = "admin", _("平台超级管理员")
+    SYS_ADMIN = "sys_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
     ENTREPRENEUR = "entrepreneur", _("创业者")
 
 
@@ -38,3 +40,16 @@ PLAN_ROLES = frozenset(
         Role.ADMIN,
     }
 )
+
+#: The three separated administrators (三员): each maps to a permission group (data migration 0003).
+ROLE_GROUPS: dict[str, str] = {
+    Role.SYS_ADMIN: "系统管理员",
+    Role.SECURITY_ADMIN: "安全管理员",
+    Role.AUDITOR: "审计管理员",
+}
+#: Roles that open the back office (/admin/) with the permissions of their group.
+BACK_OFFICE_ROLES = frozenset({Role.SYS_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+#: Roles only a superuser may grant: the administrators themselves.
+ADMIN_ROLES = frozenset({Role.ADMIN, Role.SYS_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+#: Roles that need no second factor (members of the public); every other role does.
+PUBLIC_ROLES = frozenset({Role.ENTREPRENEUR})

@@ -5,22 +5,35 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chuangye.accounts.choices import DepartmentLevel, OrgUnitKind, Role
+from chuangye.core.models import AuditEntry
 
 
 class User(AbstractUser):
     """A person who signs in: department or district staff, a leader, or a member of the public."""
 
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    # Empty means the password was set by an administrator and must be changed at next sign-in.
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+        permissions = [
+            ("unlock_login", _("解除登录锁定")),
+            ("reset_second_factor", _("重置双因素认证")),
+            ("reset_password", _("重置密码")),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class OrgUnit(models.Model):
@@ -127,3 +140,16 @@ class Membership(models.Model):
     def __str__(self) -> str:
         scope = self.department or self.org_unit
         return f"{self.user} · {self.get_role_display()} · {scope}"
+
+
+class SecurityAuditEntry(AuditEntry):
+    """The audit rows about sign-in, second factor, passwords and tokens (security administrators).
+
+    A proxy: the rows live in the one append-only audit log; this only gives them their own
+    permission so the security administrator reads these and no others.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("安全审计记录")
+        verbose_name_plural = _("安全审计记录")

@@ -9,6 +9,7 @@ from chuangye.core import api as core_api
 from chuangye.monitoring import api as monitoring_api
 from chuangye.plans import allocation_api
 from chuangye.plans import api as plans_api
+from chuangye.programs.loans import api as loans_api
 from chuangye.reporting import api as reporting_api
 
 
@@ -32,9 +33,12 @@ router.register("rounds", reporting_api.RoundViewSet, basename="round")
 router.register("progress-updates", reporting_api.ProgressViewSet, basename="progress-update")
 router.register("allocations", allocation_api.AllocationViewSet, basename="allocation")
 router.register("notifications", reporting_api.NotificationViewSet, basename="notification")
+router.register("loan-applications", loans_api.LoanApplicationViewSet, basename="loan-application")
+router.register("loan-subsidies", loans_api.SubsidyClaimViewSet, basename="loan-subsidy")
 
 urlpatterns = [
     path("v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
+    path("v1/auth/token/revoke", accounts_api.revoke_token, name="api-token-revoke"),
     path("v1/me", accounts_api.me, name="api-me"),
     path("v1/progress", monitoring_api.progress, name="api-progress"),
     path("v1/", include(router.urls)),

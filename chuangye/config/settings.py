@@ -50,7 +50,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chuangye.accounts.admin_site.AccountsAdminConfig",  # django.contrib.admin, 2FA-gated site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,12 +62,17 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chuangye.core",
     "chuangye.accounts",
     "chuangye.plans",
     "chuangye.reporting",
     "chuangye.monitoring",
     "chuangye.documents",
+    "chuangye.programs.entrepreneurs",
+    "chuangye.programs.loans",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +84,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "chuangye.accounts.middleware.SecondFactorMiddleware",
+    "chuangye.accounts.middleware.PasswordExpiryMiddleware",
+    "chuangye.accounts.middleware.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chuangye.accounts.middleware.NoStoreMiddleware",
     "chuangye.core.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -127,10 +137,14 @@ LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        # ≥8 characters, 3 of 4 character classes, not containing the username (等保 2.0).
+        "NAME": "chuangye.accounts.passwords.PasswordPolicyValidator",
+        "OPTIONS": {"min_length": 8, "min_classes": 3},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["chuangye.accounts.backends.RoleBackend"]
 
 LANGUAGE_CODE = "zh-hans"
 # Each language named in itself, as language switchers do.
@@ -162,7 +176,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("CHUANGYE_SESSION_SECONDS", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the age restarts on every request
-SESSION_COOKIE_SECURE = env_bool("CHUANGYE_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = env_bool("CHUANGYE_SECURE_COOKIES", env_bool("CHUANGYE_HTTPS"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -170,7 +184,7 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "chuangye.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -221,3 +235,75 @@ PROGRESS_YELLOW_POINTS = float(os.environ.get("CHUANGYE_YELLOW_POINTS", "10"))
 PROGRESS_APPROX_TOLERANCE = float(os.environ.get("CHUANGYE_APPROX_TOLERANCE", "10"))
 PROGRESS_RELATIVE_MARGIN = float(os.environ.get("CHUANGYE_RELATIVE_MARGIN", "1"))
 PROGRESS_AT_RISK_SHARE = float(os.environ.get("CHUANGYE_AT_RISK_SHARE", "90"))
+
+# --- Security: sign-in, second factor, rate limits, HTTPS (README “安全”) ----------------------
+
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: none, the
+# client address is REMOTE_ADDR). Behind them, X-Forwarded-Proto says whether the client used HTTPS.
+TRUSTED_PROXY_COUNT = int(os.environ.get("CHUANGYE_TRUSTED_PROXIES", "0"))
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Shared cache for lockout counters, rate limits and locks: one process by default, Redis for
+# several app processes or machines.
+if REDIS_URL := os.environ.get("CHUANGYE_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "chuangye",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Lockout: this many failed sign-ins for one username, or from one client IP, lock it for
+# LOGIN_LOCKOUT_SECONDS (raise the IP figure where a whole office shares one NAT address).
+LOGIN_MAX_FAILURES = int(os.environ.get("CHUANGYE_LOGIN_MAX_FAILURES", "5"))
+LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("CHUANGYE_LOGIN_MAX_FAILURES_PER_IP", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("CHUANGYE_LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# Password rotation in days (0: off). A password set by an administrator must always be changed.
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("CHUANGYE_PASSWORD_MAX_AGE_DAYS", "90"))
+# TOTP second factor for staff roles and administrators; switch off only for local development.
+CHUANGYE_REQUIRE_2FA = env_bool("CHUANGYE_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "创业威海"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# API tokens stop working this many hours after issue (0: never).
+TOKEN_TTL_HOURS = float(os.environ.get("CHUANGYE_TOKEN_TTL_HOURS", "12"))
+# Fixed-window rate limits "COUNT/SECONDS": per client IP (scope) and per username (scope_user).
+RATE_LIMITS = {
+    "login": os.environ.get("CHUANGYE_RATE_LOGIN", "30/60"),
+    "login_user": os.environ.get("CHUANGYE_RATE_LOGIN_USER", "10/60"),
+    "token": os.environ.get("CHUANGYE_RATE_TOKEN", "30/60"),
+    "token_user": os.environ.get("CHUANGYE_RATE_TOKEN_USER", "10/60"),
+    "public": os.environ.get("CHUANGYE_RATE_PUBLIC", "120/60"),
+}
+# Public pages limited per client IP: path prefix → scope in RATE_LIMITS.
+RATE_LIMITED_PATHS = {"/board/": "public"}
+
+# HTTPS: CHUANGYE_HTTPS=1 redirects to HTTPS, marks cookies Secure and sends HSTS for a year
+# (CHUANGYE_HSTS_SECONDS overrides; start small when first switching HTTPS on).
+HTTPS = env_bool("CHUANGYE_HTTPS")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("CHUANGYE_HSTS_SECONDS", str(365 * 24 * 3600) if HTTPS else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHUANGYE_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CHUANGYE_HSTS_PRELOAD")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's health probe speaks plain HTTP
+if not SECURE_HSTS_PRELOAD:
+    # security.W021 asks for HSTS preload. Preloading is only for public domains submitted to the
+    # browsers' list; intranet and .gov.cn hosts are commonly not, so it is opt-in
+    # (CHUANGYE_HSTS_PRELOAD=1) and the reminder is silenced.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# How long records are kept after they close (days), per record type; purge commands read these.
+RETENTION_DAYS = {
+    "loans.rejected": int(os.environ.get("CHUANGYE_RETAIN_LOANS_REJECTED", "730")),
+    "loans.returned": int(os.environ.get("CHUANGYE_RETAIN_LOANS_RETURNED", "365")),
+    "loans.closed": int(os.environ.get("CHUANGYE_RETAIN_LOANS_CLOSED", "1825")),
+}
+
+# Demo personas (published password) skip the second factor so a fresh demo can be tried;
+# production sets CHUANGYE_DEMO_2FA_EXEMPT=0 (or creates no demo accounts).
+CHUANGYE_DEMO_2FA_EXEMPT = env_bool("CHUANGYE_DEMO_2FA_EXEMPT", True)

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -11,14 +10,7 @@ admin.site.index_title = _("后台管理")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("chuangye.accounts.urls")),
     path("audit/", core_views.audit_log, name="audit-log"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -26,6 +18,8 @@ urlpatterns = [
     path("reporting/", include("chuangye.reporting.urls")),
     path("", include("chuangye.monitoring.urls")),
     path("documents/", include("chuangye.documents.urls")),
+    path("programs/entrepreneurs/", include("chuangye.programs.entrepreneurs.urls")),
+    path("programs/loans/", include("chuangye.programs.loans.urls")),
     path("api/", include("chuangye.config.api")),
     path("admin/", admin.site.urls),
 ]

@@ -62,6 +62,10 @@ class LanguageMiddleware:
         language = chosen if chosen in self.available else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Leave no language behind for whatever runs next in this thread.
+            translation.deactivate()
         response.headers.setdefault("Content-Language", language)
         return response

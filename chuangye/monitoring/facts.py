@@ -68,7 +68,10 @@ def bump_version() -> None:
 def current_version() -> str:
     """A key that changes with every Fact change (and differs between databases)."""
     row = FactState.objects.filter(pk=1).values_list("token", "version").first()
-    return f"{row[0].hex}-{row[1]}" if row else "none"
+    if row is None:
+        state, _ = FactState.objects.get_or_create(pk=1)
+        row = (state.token, state.version)
+    return f"{row[0].hex}-{row[1]}"
 
 
 def refresh(indicator: Indicator, unit: OrgUnit, year: int, month: int) -> None:
