@@ -224,6 +224,12 @@ def due_reminders(today: dt.date) -> list[DueReminder]:
         if awaiting:
             users |= {u.pk: u for u in people.get((department.pk, Role.APPROVER), [])}
         title, message = _message(rnd, department, kind, workdays, counts)
+        # Open 督办单 of the department ride along with its figures reminder.
+        from chuangye.documents.selectors import open_notices_for, reminder_line
+
+        notices = [reminder_line(n, department, today) for n in open_notices_for(department)]
+        if notices:
+            message = message + "\n" + "\n".join(notices)
         result.append(
             DueReminder(
                 round=rnd,

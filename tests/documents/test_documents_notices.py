@@ -242,3 +242,15 @@ def test_reminder_line_says_role_and_days_left(scenario: Any) -> None:
     assert line.startswith(f"督办单 {notice.number}（主办）") and line.endswith("还剩 3 天")
     late = reminder_line(notice, _dept("rsj"), today + dt.timedelta(days=5))
     assert "（配合）" in late and late.endswith("已逾期 2 天")
+
+
+def test_open_notice_rides_along_with_the_figures_reminder(scenario: Any) -> None:
+    import datetime as dt
+
+    from chuangye.reporting.reminders import due_reminders
+
+    notice = _issue(scenario)
+    day = dt.date(2025, 7, 8)  # the first working day after June's deadline (7 July)
+    due = [d for d in due_reminders(day) if d.department.code == "371002-rsj"]
+    assert due and due[0].kind == "overdue"
+    assert f"督办单 {notice.number}（主办）" in due[0].message
