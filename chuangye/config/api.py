@@ -9,6 +9,7 @@ from chuangye.core import api as core_api
 from chuangye.monitoring import api as monitoring_api
 from chuangye.plans import allocation_api
 from chuangye.plans import api as plans_api
+from chuangye.programs.entrepreneurs import api as entrepreneurs_api
 from chuangye.programs.loans import api as loans_api
 from chuangye.reporting import api as reporting_api
 
@@ -28,6 +29,10 @@ router.register("targets", plans_api.TargetViewSet, basename="target")
 router.register("org-units", accounts_api.OrgUnitViewSet, basename="org-unit")
 router.register("departments", accounts_api.DepartmentViewSet, basename="department")
 router.register("audit-entries", core_api.AuditEntryViewSet, basename="audit-entry")
+router.register("persons", entrepreneurs_api.PersonViewSet, basename="person")
+router.register("ventures", entrepreneurs_api.VentureViewSet, basename="venture")
+router.register("support-records", entrepreneurs_api.SupportViewSet, basename="support-record")
+router.register("job-records", entrepreneurs_api.JobViewSet, basename="job-record")
 router.register("data-values", reporting_api.DataValueViewSet, basename="data-value")
 router.register("rounds", reporting_api.RoundViewSet, basename="round")
 router.register("progress-updates", reporting_api.ProgressViewSet, basename="progress-update")

@@ -263,3 +263,47 @@ def test_entrepreneur_sees_and_updates_own_profile(
     assert own.phone_masked == "137****1111"
     other = _person(personas, registry)
     assert client.get(f"/programs/entrepreneurs/{other.pk}/").status_code == 404
+
+
+def test_api_registers_searches_masks_and_unmasks_with_audit(personas: Any, registry: Any) -> None:
+    from rest_framework.test import APIClient
+
+    officer = APIClient()
+    officer.force_authenticate(personas["street_officer"])
+    created = officer.post(
+        "/api/v1/persons/",
+        {"name": "王某一", "id_number": ID_A, "district": "371002", "phone": "13912345678"},
+        format="json",
+    )
+    assert created.status_code == 201 and ID_A not in created.content.decode()
+    assert created.json()["id_masked"] == "110105********002X"
+    bad = officer.post(
+        "/api/v1/persons/",
+        {"name": "李", "id_number": "110105194912310021", "district": "371002"},
+        format="json",
+    )
+    assert bad.status_code == 400 and "校验位" in bad.content.decode()
+    found = officer.get("/api/v1/persons/", {"q": ID_A}).json()
+    assert found["count"] == 1 and ID_A not in str(found)
+    pk = created.json()["id"]
+    assert (
+        officer.post(
+            f"/api/v1/persons/{pk}/unmask/", {"field": "id_number"}, format="json"
+        ).status_code
+        == 400
+    )
+    unmasker = APIClient()
+    unmasker.force_authenticate(personas["loan_officer"])
+    shown = unmasker.post(
+        f"/api/v1/persons/{pk}/unmask/", {"field": "id_number", "reason": "核对"}, format="json"
+    )
+    assert shown.json() == {"value": ID_A} and "no-store" in shown["Cache-Control"]
+    outsider = APIClient()
+    outsider.force_authenticate(personas["reporter_wendeng"])
+    assert outsider.get(f"/api/v1/persons/{pk}/").status_code == 404
+    support = officer.post(
+        "/api/v1/support-records/",
+        {"person": pk, "support_type": "training", "date": "2025-06-10"},
+        format="json",
+    )
+    assert support.status_code == 201 and support.json()["org_unit"] == "371002"
