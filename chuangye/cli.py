@@ -148,7 +148,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = build_demo(scale=args.scale, seed=args.seed, progress=bar.update)
     bar.close()
     _load_bundled_plan_if_missing()
-    work = build_plan_demo(seed=args.seed)
+    work = build_plan_demo(seed=args.seed, scale=args.scale)
     if work.get("values"):
         print(f"已生成 {work['values']} 条历史填报数据，并启用了目标分解。")
     print(
@@ -177,15 +177,27 @@ def prepare_first_start() -> None:
     from chuangye.accounts.models import User
     from chuangye.demo import build_demo, build_plan_demo
 
+    steps = _progress(6, "准备")
+    steps.set_postfix_str("数据库结构")
     call_command("migrate", interactive=False, verbosity=0)
+    steps.update(1)
+    steps.set_postfix_str("静态文件")
     call_command("collectstatic", interactive=False, verbosity=0)
+    steps.update(1)
     _ensure_reference()
     fresh = not User.objects.exists()
+    steps.set_postfix_str("演示账号")
     if fresh:
         build_demo()
+    steps.update(1)
+    steps.set_postfix_str("行动方案")
     _load_bundled_plan_if_missing()
+    steps.update(1)
+    steps.set_postfix_str("演示数据（首次约需 1 分钟）")
     if fresh:
         build_plan_demo()
+    steps.update(2)
+    steps.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
