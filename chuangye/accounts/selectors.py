@@ -13,11 +13,14 @@ from chuangye.accounts.models import Department, Membership, OrgUnit
 
 
 def org_units_visible_to(user: Any) -> QuerySet[OrgUnit]:
+    """The city and the user's own districts for people in the plan; everything city-wide."""
     access = access_for(user)
     qs = OrgUnit.objects.select_related("parent")
     if access.city_wide:
         return qs
-    return qs.filter(pk__in=access.org_unit_ids)
+    if not access.plan_member:
+        return qs.none()
+    return qs.filter(Q(pk__in=access.org_unit_ids) | Q(parent__isnull=True))
 
 
 def districts_visible_to(user: Any) -> QuerySet[OrgUnit]:
@@ -29,6 +32,8 @@ def departments_visible_to(user: Any) -> QuerySet[Department]:
     qs = Department.objects.select_related("org_unit")
     if access.city_wide:
         return qs
+    if not access.plan_member:
+        return qs.none()
     return qs.filter(Q(pk__in=access.department_ids) | Q(org_unit_id__in=access.org_unit_ids))
 
 

@@ -189,7 +189,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "chuangye.core.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "chuangye.core.api.exception_handler",
 }
@@ -202,6 +202,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps have a "kind" or "status": name each choice set after its own model.
+    "ENUM_NAME_OVERRIDES": {
+        "VentureKindEnum": "chuangye.programs.entrepreneurs.choices.VentureKind",
+        "LoanKindEnum": "chuangye.programs.loans.choices.LoanKind",
+        "LoanStatusEnum": "chuangye.programs.loans.choices.Status",
+        "ValueStatusEnum": "chuangye.reporting.choices.ValueStatus",
+        "MeasureStatusEnum": "chuangye.reporting.choices.MeasureStatus",
+        "TargetGroupEnum": "chuangye.programs.entrepreneurs.choices.TargetGroup",
+        "JobBasisEnum": "chuangye.programs.entrepreneurs.choices.JobBasis",
+    },
 }
 
 LOGGING = {

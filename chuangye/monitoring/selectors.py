@@ -70,7 +70,7 @@ def parse_targets(raw: str | None, plan: Plan) -> list[Target] | None:
     if not raw:
         return None
     parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isdigit() and int(p) < 2**63 for p in parts):
         raise QueryError(_("target 应为逗号分隔的整数编号"))
     ids = [int(p) for p in parts]
     found = list(

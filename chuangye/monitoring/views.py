@@ -205,9 +205,11 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _latest_progress(plan: Plan) -> dict[int, list[ProgressUpdate]]:
+def _latest_progress(plan: Plan, user: Any) -> dict[int, list[ProgressUpdate]]:
+    from chuangye.reporting.selectors import progress_visible_to
+
     latest: dict[int, list[ProgressUpdate]] = defaultdict(list)
-    rows = ProgressUpdate.objects.filter(measure__plan=plan).select_related("department")
+    rows = progress_visible_to(user).filter(measure__plan=plan).select_related("department")
     best: dict[tuple[int, int], ProgressUpdate] = {}
     for u in rows:
         key = (u.measure_id, u.department_id)
@@ -225,7 +227,7 @@ def delivery_chain(request: HttpRequest) -> HttpResponse:
     f = _filters(request, plan)
     city = [u for u in f["units"] if u.parent_id is None] or f["units"]
     rows = progress_for(plan, city, f["day"], targets=f["targets"])
-    latest = _latest_progress(plan)
+    latest = _latest_progress(plan, request.user)
     chain = []
     measures = {m.pk: m for m in plan_selectors.measures_of(plan).prefetch_related("serves")}
     served: dict[int, list[Any]] = defaultdict(list)

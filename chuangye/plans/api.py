@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chuangye.core.pagination import MAX_ID
 from chuangye.plans import selectors
 from chuangye.plans.choices import ResponsibilityRole
 from chuangye.plans.models import Measure, Plan, Responsibility, Target
@@ -131,14 +132,14 @@ class MeasureViewSet(viewsets.ReadOnlyModelViewSet[Measure]):
         params = self.request.query_params
         plan = params.get("plan")
         if plan:
-            if not plan.isdigit():
+            if not plan.isdigit() or int(plan) > MAX_ID:
                 raise serializers.ValidationError({"plan": "应为整数"})
             qs = qs.filter(plan_id=int(plan))
         else:
             qs = qs.filter(plan__is_active=True)
         section = params.get("section")
         if section:
-            if not section.isdigit():
+            if not section.isdigit() or int(section) > MAX_ID:
                 raise serializers.ValidationError({"section": "应为整数"})
             qs = qs.filter(section__number=int(section))
         department, role = params.get("department"), params.get("role")

@@ -82,7 +82,7 @@ def test_org_units_and_departments_are_scoped(personas: dict[str, Any], plan: Pl
     assert leader.get("/api/v1/org-units/").json()["count"] == 9
     huancui = _api(personas, "reporter_huancui")
     codes = [u["code"] for u in huancui.get("/api/v1/org-units/").json()["results"]]
-    assert codes == ["371002"]
+    assert codes == ["371000", "371002"]  # the city, and its own district
     assert huancui.get("/api/v1/org-units/371003/").status_code == 404
     assert huancui.get("/api/v1/departments/371003-rsj/").status_code == 404
     assert huancui.get("/api/v1/departments/371002-rsj/").json()["name"] == "环翠区人社局"

@@ -8,6 +8,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MAX_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = (".txt", ".text")
@@ -72,14 +73,22 @@ def decode_text(data: bytes) -> str:
 def read_docx(data: bytes) -> str:
     """Paragraph and table-cell text of a .docx in document order, one paragraph a line."""
     from docx import Document
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
     try:
         document = Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for a broken package
         raise PlanParseError("Word 文件已损坏或不是 .docx 格式") from exc
+    try:
+        return _docx_lines(document)
+    except Exception as exc:  # a valid package whose body is not WordprocessingML
+        raise PlanParseError("Word 文件已损坏或不是 .docx 格式") from exc
+
+
+def _docx_lines(document: Any) -> str:
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     lines: list[str] = []
     body = document.element.body
     for child in body.iterchildren():

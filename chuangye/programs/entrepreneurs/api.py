@@ -91,7 +91,11 @@ class VentureCreateSerializer(serializers.Serializer[Any]):
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     staff: Any = serializers.IntegerField(min_value=0, default=0)
     district = serializers.CharField()
-    founders = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    founders = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=50,
+    )
 
 
 class SupportSerializer(serializers.ModelSerializer[SupportRecord]):
@@ -100,8 +104,10 @@ class SupportSerializer(serializers.ModelSerializer[SupportRecord]):
     )
     department: Any = serializers.SlugRelatedField(slug_field="code", read_only=True)
     org_unit: Any = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    person: Any = serializers.IntegerField(source="person_id")
-    venture: Any = serializers.IntegerField(source="venture_id", required=False, allow_null=True)
+    person: Any = serializers.IntegerField(source="person_id", min_value=1, max_value=2**63 - 1)
+    venture: Any = serializers.IntegerField(
+        source="venture_id", required=False, allow_null=True, min_value=1, max_value=2**63 - 1
+    )
 
     class Meta:
         model = SupportRecord
@@ -121,7 +127,7 @@ class SupportSerializer(serializers.ModelSerializer[SupportRecord]):
 
 
 class JobSerializer(serializers.ModelSerializer[JobRecord]):
-    venture: Any = serializers.IntegerField(source="venture_id")
+    venture: Any = serializers.IntegerField(source="venture_id", min_value=1, max_value=2**63 - 1)
     org_unit: Any = serializers.SlugRelatedField(slug_field="code", read_only=True)
     basis: Any = serializers.ChoiceField(choices=JobBasis.choices)
 
