@@ -108,7 +108,9 @@ def test_public_board_needs_no_login_and_shows_no_personal_data(
     assert 'name="viewport"' in body
 
 
-def test_public_board_is_cached_until_a_figure_changes(client: Any, plan: Plan, personas: Any) -> None:
+def test_public_board_is_cached_until_a_figure_changes(
+    client: Any, plan: Plan, personas: Any
+) -> None:
     first = client.get("/board/", {"date": "2025-07-10"}).content.decode()
     assert "csrfmiddlewaretoken" not in first  # nothing per-visitor in a shared page
     assert "300人" not in first
