@@ -173,6 +173,7 @@ INDICATOR_SETUP: tuple[tuple[str, str | None, bool, str], ...] = (
 REGISTRY_SOURCES = {
     "扶持创业": "entrepreneurs.supported_persons",
     "带动就业": "entrepreneurs.jobs_created",
+    "创业担保贷款": "loans.disbursed_amount",
 }
 
 #: How each district performs against its share (1.0 = exactly on plan): some lead, some lag.
@@ -346,6 +347,11 @@ def build_plan_demo(
 
     if not Person.objects.exists():
         result["registry"] = build_registry(plan, today, seed=seed, scale=scale)
+    from chuangye.programs.loans.demo import build_loans_demo
+
+    result.update(
+        {f"loans_{k}": v for k, v in build_loans_demo(plan, today, seed=seed, scale=scale).items()}
+    )
     from chuangye.monitoring import facts
 
     facts.rebuild()

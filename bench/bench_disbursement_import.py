@@ -1,0 +1,281 @@
+"""Bank disbursement import: rows per second and peak memory against openpyxl alone.
+
+    uv run python bench/bench_disbursement_import.py [--rows 100000] [--keep]
+
+Builds a throw-away SQLite database (or uses ``DATABASE_URL``) with the city, the plan, the demo
+personas and ``--rows`` bank-approved applications, writes a disbursement workbook of that many
+rows, then measures in the same run:
+
+* the floor: reading the workbook with openpyxl ``read_only`` and touching every value;
+* the import: ``loans.imports.import_disbursements`` (stream, match in batches, bulk writes,
+  Fact refresh, audit); twice rolled back, then committed.
+
+Floor and import alternate three times and the best of each is compared, so a busy shared
+machine slows both alike.
+
+Peak Python memory (tracemalloc) is measured in separate passes on a 10% file and the full file
+inside a rolled-back transaction, to show it stays flat as the file grows. Prints ratios, not
+pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _django(data_dir: Path) -> None:
+    os.environ.setdefault("CHUANGYE_DATA_DIR", str(data_dir))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
+    import django
+
+    django.setup()
+
+
+def _seed(rows: int) -> tuple[Any, Any, list[tuple[str, str, str]]]:
+    """City, plan, personas, and ``rows`` applications approved by the demo bank."""
+    import json
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from chuangye.accounts.models import OrgUnit, User
+    from chuangye.accounts.services import ensure_reference_data
+    from chuangye.core import crypto
+    from chuangye.core.validators import id_check_char
+    from chuangye.demo import build_demo
+    from chuangye.plans.services import configure_indicator, import_plan
+    from chuangye.programs.entrepreneurs.metrics import SUPPORTED
+    from chuangye.programs.entrepreneurs.models import Person, Venture
+    from chuangye.programs.entrepreneurs.services import ensure_support_types
+    from chuangye.programs.loans import services
+    from chuangye.programs.loans.choices import STAGE_ORDER, Status
+    from chuangye.programs.loans.demo import ensure_loan_setup
+    from chuangye.programs.loans.metrics import DISBURSED
+    from chuangye.programs.loans.models import LoanApplication
+
+    ensure_reference_data(actor=None)
+    plan = import_plan(
+        json.loads((ROOT / "data/plans/weihai-2025-8.json").read_text(encoding="utf-8")),
+        actor=None,
+    )
+    build_demo(scale=1)
+    departments = ensure_loan_setup()
+    ensure_support_types()
+    configure_indicator(
+        plan.indicators.get(name__contains="创业担保贷款"), actor=None, source=DISBURSED
+    )
+    configure_indicator(plan.indicators.get(name="扶持创业"), actor=None, source=SUPPORTED)
+    districts = list(OrgUnit.objects.filter(parent__isnull=False))
+    policy = services.policy_on(dt.date.today())
+    today = dt.date.today()
+    approved_on = today - dt.timedelta(days=40)
+    now = dt.datetime.now(dt.UTC)
+    expected: list[tuple[str, str, str]] = []
+    step = 20_000
+    for start in range(0, rows, step):
+        count = min(step, rows - start)
+        persons, ventures = [], []
+        for i in range(start, start + count):
+            body = f"110101{1960 + i % 40}{i % 12 + 1:02d}{i % 28 + 1:02d}{i % 1000:03d}"
+            number = body + id_check_char(body)
+            persons.append(
+                Person(
+                    name=f"测试{i}",
+                    id_cipher=crypto.encrypt(number),
+                    id_hash=crypto.search_hash(f"{number}:{i}"),
+                    id_masked=crypto.mask_id(number),
+                    gender="M",
+                    birth_date=dt.date(1980, 1, 1),
+                    target_group="graduate",
+                    district=districts[i % len(districts)],
+                )
+            )
+            ventures.append(
+                Venture(
+                    name=f"测试店{i}", kind="individual", district=districts[i % len(districts)]
+                )
+            )
+        Person.objects.bulk_create(persons, batch_size=5000)
+        Venture.objects.bulk_create(ventures, batch_size=5000)
+        through = Venture.founders.through
+        through.objects.bulk_create(
+            [
+                through(person_id=p.pk, venture_id=v.pk)
+                for p, v in zip(persons, ventures, strict=True)
+            ],
+            batch_size=5000,
+        )
+        apps = [
+            LoanApplication(
+                number=f"BENCH{start + k:07d}",
+                kind="individual",
+                applicant=p,
+                venture=v,
+                district=v.district,
+                amount=Decimal(150_000),
+                term_months=36,
+                purpose="基准测试",
+                status=Status.APPROVED,
+                furthest=STAGE_ORDER[Status.APPROVED],
+                policy=policy,
+                guarantor=departments["guarantor"],
+                bank=departments["bank-demo"],
+                consent_version=policy.consent_version,
+                consent_text="基准测试",
+                consented_at=now,
+                approved_amount=Decimal(150_000),
+                rate=Decimal("3.45"),
+                bank_approved_on=approved_on,
+                submitted_at=now,
+            )
+            for k, (p, v) in enumerate(zip(persons, ventures, strict=True))
+        ]
+        LoanApplication.objects.bulk_create(apps, batch_size=5000)
+        expected += [
+            (a.number, p.name, p.id_masked[-4:]) for a, p in zip(apps, persons, strict=True)
+        ]
+    return departments["bank-demo"], User.objects.get(username="bank_officer"), expected
+
+
+def _write(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    from openpyxl import Workbook
+
+    from chuangye.programs.loans.imports import HEADERS
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("放款")
+    ws.append(list(HEADERS))
+    day = dt.date.today() - dt.timedelta(days=30)
+    for i, (number, name, last4) in enumerate(rows):
+        ws.append([number, name, last4, 150000, day + dt.timedelta(days=i % 28), f"L{i:08d}"])
+    wb.save(path)
+
+
+def _floor(path: Path) -> int:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    n = 0
+    for values in wb.worksheets[0].iter_rows(values_only=True):
+        for v in values:
+            if v is not None:
+                n += 1
+    wb.close()
+    return n
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def _peak(fn: Callable[[], Any]) -> float:
+    """Peak Python allocation in MiB while ``fn`` runs."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-loans-"))
+    _django(work)
+    from django.db import connection, transaction
+
+    from chuangye.programs.loans import imports
+    from chuangye.programs.loans.models import Loan
+
+    print(f"数据库：{connection.vendor}；准备 {args.rows:,} 笔已审批申请……", flush=True)
+    t0 = time.perf_counter()
+    bank, officer, expected = _seed(args.rows)
+    print(f"  准备用时 {time.perf_counter() - t0:.1f} s", flush=True)
+    full = work / "full.xlsx"
+    small = work / "small.xlsx"
+    _write(full, expected)
+    _write(small, expected[: max(args.rows // 10, 1)])
+    print(f"  工作簿 {full.stat().st_size / 2**20:.1f} MiB", flush=True)
+
+    def run(path: Path) -> Any:
+        with path.open("rb") as fh:
+            return imports.import_disbursements(fh, bank=bank, actor=officer, file_name=path.name)
+
+    def rolled_back(path: Path) -> Callable[[], Any]:
+        def go() -> None:
+            with transaction.atomic():
+                run(path)
+                transaction.set_rollback(True)
+
+        return go
+
+    mem_floor_small = _peak(lambda: _floor(small))
+    mem_floor_full = _peak(lambda: _floor(full))
+    mem_import_small = _peak(rolled_back(small))
+    mem_import_full = _peak(rolled_back(full))
+    assert not Loan.objects.exists()
+
+    # Floor and import alternate, so both see the same load on a shared machine; the best of
+    # three of each is compared. The first two imports are rolled back, the last one commits.
+    floors: list[float] = []
+    runs: list[float] = []
+    result = None
+    for attempt in range(3):
+        floors.append(_timed(lambda: _floor(full))[0])
+        if attempt < 2:
+            runs.append(_timed(rolled_back(full))[0])
+        else:
+            seconds, result = _timed(lambda: run(full))
+            runs.append(seconds)
+    assert result is not None and result.loans == args.rows == Loan.objects.count()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor_s, import_s = min(floors), min(runs)
+
+    n = args.rows
+    print()
+    print(f"行数                         {n:>12,}")
+    print(f"openpyxl 只读（下限）        {floor_s:>9.2f} s   {n / floor_s:>10,.0f} 行/秒")
+    print(f"放款导入（含写库、指标）      {import_s:>9.2f} s   {n / import_s:>10,.0f} 行/秒")
+    print(f"导入 / 下限                  {import_s / floor_s:>9.2f} ×")
+    print("  各次用时（秒）：下限 " + " ".join(f"{t:.2f}" for t in floors))
+    print("                  导入 " + " ".join(f"{t:.2f}" for t in runs) + "（末次提交）")
+    print(
+        f"Python 内存峰值（下限）       {mem_floor_small:>7.1f} MiB（{n // 10:,} 行） "
+        f"{mem_floor_full:>7.1f} MiB（{n:,} 行）"
+    )
+    print(
+        f"Python 内存峰值（导入）       {mem_import_small:>7.1f} MiB（{n // 10:,} 行） "
+        f"{mem_import_full:>7.1f} MiB（{n:,} 行）"
+    )
+    print(f"进程 RSS 峰值                {rss:>9.0f} MiB")
+    if args.keep:
+        print(f"数据目录：{work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

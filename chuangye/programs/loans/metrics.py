@@ -1,0 +1,28 @@
+"""The metric this programme feeds: 新发放创业担保贷款 (amount disbursed in a month)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from chuangye.accounts.models import OrgUnit
+from chuangye.monitoring.metrics import register
+from chuangye.programs.entrepreneurs.metrics import month_bounds
+
+DISBURSED = "loans.disbursed_amount"
+
+
+def disbursed_amount(unit: OrgUnit, year: int, month: int) -> tuple[Decimal, int]:
+    """Loans disbursed in the month, by the venture's district; the city is every district."""
+    from chuangye.programs.loans.models import Loan
+
+    start, end = month_bounds(year, month)
+    qs = Loan.objects.filter(disbursed_on__gte=start, disbursed_on__lt=end)
+    if unit.parent_id is not None:
+        qs = qs.filter(district=unit)
+    row = qs.aggregate(v=Sum("amount"), n=Count("id"))
+    return Decimal(row["v"] or 0), row["n"]
+
+
+register(DISBURSED, "创业担保贷款：新发放金额", unit="元", compute=disbursed_amount)

@@ -1,0 +1,217 @@
+"""The bank's disbursement list: matched rows are saved together, any bad row saves nothing."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from openpyxl import Workbook
+
+from chuangye.accounts.models import Department
+from chuangye.core.models import AuditEntry
+from chuangye.monitoring import facts
+from chuangye.monitoring.models import Fact
+from chuangye.plans.models import Plan
+from chuangye.plans.services import configure_indicator
+from chuangye.programs.entrepreneurs import services as registry
+from chuangye.programs.entrepreneurs.metrics import SUPPORTED
+from chuangye.programs.entrepreneurs.models import SupportRecord
+from chuangye.programs.loans import imports, services, testing
+from chuangye.programs.loans.choices import Status
+from chuangye.programs.loans.metrics import DISBURSED
+from chuangye.programs.loans.models import DisbursementImport, Loan, LoanApplication
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "Test-Passw0rd!"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings: Any, tmp_path: Path) -> None:
+    settings.CHUANGYE_REQUIRE_2FA = False
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def approved(plan: Plan, personas: dict[str, Any]) -> dict[str, Any]:
+    """Three bank-approved applications (环翠区 ×2, 荣成市) and one still at 人社审查."""
+    testing.setup(personas, PASSWORD)
+    registry.ensure_support_types()
+    configure_indicator(
+        plan.indicators.get(name__contains="创业担保贷款"), actor=None, source=DISBURSED
+    )
+    configure_indicator(plan.indicators.get(name="扶持创业"), actor=None, source=SUPPORTED)
+    apps = []
+    for i, district in enumerate(("371002", "371002", "371082", "371002")):
+        person = testing.borrower(
+            personas, id_number=testing.IDS[i], name=f"测试{i}", district=district
+        )
+        shop = testing.venture(personas, [person], name=f"测试店{i}")
+        actor = personas["street_officer"] if district == "371002" else personas["loan_officer"]
+        application = testing.apply(personas, person, shop, amount=Decimal(150_000), actor=actor)
+        if i < 3:
+            application = testing.approve(personas, application)
+        else:
+            application = services.advance(application, actor=personas["street_officer"])
+        apps.append(application)
+    return {"personas": personas, "apps": apps, "bank": Department.objects.get(code="bank-demo")}
+
+
+def workbook(rows: list[tuple[Any, ...]], header: tuple[str, ...] = imports.HEADERS) -> io.BytesIO:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("放款")
+    ws.append(list(header))
+    for r in rows:
+        ws.append(list(r))
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    return out
+
+
+def row(app: LoanApplication, **changes: Any) -> tuple[Any, ...]:
+    assert app.applicant is not None
+    values = {
+        "number": app.number,
+        "name": app.applicant.name,
+        "id4": app.applicant.id_masked[-4:],
+        "amount": 150000,
+        "date": timezone.localdate(),
+        "loan": f"BANK-{app.pk}",
+    }
+    values.update(changes)
+    return tuple(values.values())
+
+
+def test_matching_rows_are_disbursed_together(plan: Plan, approved: dict[str, Any]) -> None:
+    a, b, c, _ = approved["apps"]
+    officer = approved["personas"]["bank_officer"]
+    result = imports.import_disbursements(
+        workbook([row(a), row(b, amount="149,000.50"), row(c)]),
+        bank=approved["bank"],
+        actor=officer,
+        file_name="放款.xlsx",
+    )
+    assert result.loans == 3 and result.amount == Decimal("449000.50")
+    assert set(
+        LoanApplication.objects.filter(status=Status.REPAYING).values_list("pk", flat=True)
+    ) == {
+        a.pk,
+        b.pk,
+        c.pk,
+    }
+    assert Loan.objects.get(application=b).amount == Decimal("149000.50")
+    assert SupportRecord.objects.filter(source="loans").count() == 3
+    today = timezone.localdate()
+    loans = {
+        f.org_unit.code: f.value
+        for f in Fact.objects.filter(
+            indicator__source=DISBURSED, year=today.year, month=today.month
+        )
+    }
+    assert loans == {
+        "371002": Decimal("299000.50"),
+        "371082": Decimal(150_000),
+        "371000": Decimal("449000.50"),
+    }
+    supported = Fact.objects.get(
+        indicator__source=SUPPORTED, org_unit__code="371000", year=today.year, month=today.month
+    )
+    assert supported.value == 3
+    assert facts.check() == []
+    entry = AuditEntry.objects.get(action="loans.loan.import")
+    assert entry.after["loans"] == 3 and len(entry.after["sha256"]) == 64
+    steps = b.steps.values_list("action", flat=True)
+    assert list(steps)[-1] == "disburse"
+
+
+@pytest.mark.parametrize("batch", [imports.BATCH, 1])
+def test_any_bad_row_saves_nothing_and_every_problem_is_listed(
+    approved: dict[str, Any], batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With one row per batch, duplicates are found in the database, not in the batch at hand.
+    monkeypatch.setattr(imports, "BATCH", batch)
+    a, b, c, waiting = approved["apps"]
+    officer = approved["personas"]["bank_officer"]
+    services.disburse(
+        c,
+        amount="150000",
+        disbursed_on=timezone.localdate(),
+        bank_loan_number="EARLIER-1",
+        actor=officer,
+    )
+    before = (Loan.objects.count(), SupportRecord.objects.count(), Fact.objects.count())
+    rows = [
+        row(a),  # 2: fine on its own
+        row(a, loan="BANK-X"),  # 3: same application again
+        ("DK2099999999", "某某", "1234", 1000, timezone.localdate(), "BANK-U"),  # 4: unknown
+        row(waiting),  # 5: not yet approved by the bank
+        row(c, loan="BANK-C2"),  # 6: already disbursed
+        row(b, loan="EARLIER-1"),  # 7: bank loan number already used
+        row(b, name="别人", loan="BANK-N"),  # 8: name mismatch
+        row(b, id4="0000", loan="BANK-I"),  # 9: ID mismatch
+        row(b, amount=150000.01, loan="BANK-A"),  # 10: over the approved amount
+        row(b, date=timezone.localdate() + dt.timedelta(days=1), loan="BANK-D"),  # 11: future
+        row(b, amount="abc", loan="BANK-Z"),  # 12: not a number
+    ]
+    with pytest.raises(imports.DisbursementImportError) as caught:
+        imports.import_disbursements(workbook(rows), bank=approved["bank"], actor=officer)
+    text = "\n".join(caught.value.errors)
+    expected = [
+        "第 3 行“申请编号”：重复放款：与本文件第 2 行重复",
+        "第 4 行“申请编号”：DK2099999999 不是本行经办的申请",
+        "第 5 行“申请编号”：该申请尚未通过银行审批（当前：人社审查）",
+        "第 6 行“申请编号”：重复放款：已于",
+        "第 7 行“银行贷款编号”：重复放款：已于",
+        "第 8 行“借款人姓名”：与申请人姓名不一致",
+        "第 9 行“身份证号后四位”：与申请人身份证号不一致",
+        "第 10 行“放款金额（元）”：放款金额应大于 0 且不超过银行审批金额",
+        "第 11 行“放款日期”：放款日期不能晚于今天",
+        "第 12 行“放款金额（元）”：应为大于 0 的金额",
+    ]
+    for message in expected:
+        assert message in text
+    assert len(caught.value.errors) == len(expected)
+    assert (Loan.objects.count(), SupportRecord.objects.count(), Fact.objects.count()) == before
+    assert LoanApplication.objects.get(pk=a.pk).status == Status.APPROVED
+    assert not DisbursementImport.objects.exists()
+
+
+def test_only_a_bank_officer_imports_and_only_xlsx(approved: dict[str, Any]) -> None:
+    a = approved["apps"][0]
+    personas = approved["personas"]
+    with pytest.raises(imports.DisbursementImportError, match="经办人员"):
+        imports.import_disbursements(
+            workbook([row(a)]), bank=approved["bank"], actor=personas["loan_officer"]
+        )
+    with pytest.raises(imports.DisbursementImportError, match="不是 Excel"):
+        imports.import_disbursements(
+            io.BytesIO(b"a,b,c\n1,2,3\n"), bank=approved["bank"], actor=personas["bank_officer"]
+        )
+    with pytest.raises(imports.DisbursementImportError, match="缺少列"):
+        imports.import_disbursements(
+            workbook([row(a)], header=("申请编号", "借款人姓名")),
+            bank=approved["bank"],
+            actor=personas["bank_officer"],
+        )
+    assert not Loan.objects.exists()
+
+
+def test_import_page_lists_row_errors_and_saves_nothing(approved: dict[str, Any]) -> None:
+    from django.test import Client
+
+    a = approved["apps"][0]
+    client = Client()
+    client.force_login(approved["personas"]["bank_officer"])
+    page = client.get("/programs/loans/import/").content.decode()
+    assert "progress" in page and "下载导入模板" in page
+    upload = workbook([row(a), ("DK2099999999", "某某", "1234", 1000, "2026-01-01", "U")])
+    upload.name = "放款.xlsx"  # type: ignore[attr-defined]
+    response = client.post("/programs/loans/import/", {"file": upload, "bank": approved["bank"].pk})
+    html = response.content.decode()
+    assert response.status_code == 400 and "导入失败，未保存任何数据" in html
+    assert "第 3 行“申请编号”" in html and not Loan.objects.exists()
+    template = client.get("/programs/loans/import/template/")
+    assert template["Content-Type"].startswith("application/vnd.openxmlformats")
