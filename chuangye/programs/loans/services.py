@@ -299,7 +299,7 @@ def _step(
 def _locked(application: LoanApplication) -> LoanApplication:
     """Re-read the row under a lock so two reviewers cannot both move it."""
     return (
-        LoanApplication.objects.select_for_update()
+        LoanApplication.objects.select_for_update(of=("self",))
         .select_related("applicant", "venture", "district", "policy")
         .get(pk=application.pk)
     )
