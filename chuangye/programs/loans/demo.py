@@ -39,6 +39,7 @@ from chuangye.programs.loans.choices import (
     Status,
     StepAction,
 )
+from chuangye.programs.loans.defaults import ensure_defaults
 from chuangye.programs.loans.metrics import DISBURSED as DISBURSED_METRIC
 
 GUARANTOR = ("guarantor", "威海市创业担保贷款担保中心（演示）")
@@ -69,7 +70,8 @@ REJECT_REASONS = ("经核实，申请人存在未结清的其他经营性贷款�
 
 
 def ensure_loan_setup(*, password: str | None = None) -> dict[str, Department]:
-    """The guarantor and bank departments, the three institutions and the two officers."""
+    """Default policy and rates, the guarantor and bank, the three institutions, two officers."""
+    ensure_defaults()
     city = OrgUnit.objects.get(parent__isnull=True)
     departments: dict[str, Department] = {}
     for order, (code, name) in enumerate((GUARANTOR, BANK), start=90):

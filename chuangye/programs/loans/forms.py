@@ -36,6 +36,8 @@ class MaterialsMixin(forms.Form):
                 required=False,
                 widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
             )
+        if "consent" in self.fields:  # the consent comes last, after the materials
+            self.fields["consent"] = self.fields.pop("consent")
 
     def material_fields(self) -> list[Any]:
         return [self[f"material_{k}"] for k in MaterialKind.values]
@@ -88,6 +90,8 @@ class ApplyForm(LoanFieldsMixin, MaterialsMixin):
         super().__init__(*args, **kwargs)
         ventures = person.ventures.all()
         self.fields["venture"].queryset = ventures  # type: ignore[attr-defined]
+        if len(ventures) == 1:
+            self.fields["venture"].initial = ventures[0].pk
         self.fields["partners"].queryset = (  # type: ignore[attr-defined]
             Person.objects.filter(ventures__in=ventures).exclude(pk=person.pk).distinct()
         )

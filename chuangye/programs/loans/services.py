@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from chuangye.accounts.choices import DepartmentLevel
 from chuangye.accounts.models import Department, OrgUnit
-from chuangye.core import audit
+from chuangye.core import audit, crypto
+from chuangye.core.validators import validate_resident_id
 from chuangye.monitoring import facts
 from chuangye.programs.entrepreneurs import services as registry
 from chuangye.programs.entrepreneurs.models import Person, SupportType, Venture
@@ -436,6 +438,88 @@ def submit_application(
     )
     _store(application, uploads, actor)
     return application
+
+
+@transaction.atomic
+def submit_for(
+    *,
+    name: str,
+    id_number: str,
+    district: OrgUnit,
+    target_group: str,
+    venture_name: str,
+    venture_kind: str,
+    kind: str,
+    amount: Any,
+    term_months: int,
+    purpose: str,
+    actor: Any,
+    phone: str = "",
+    credit_code: str = "",
+    partner_ids: Sequence[str] = (),
+    staff_count: int | None = None,
+    new_hires: int = 0,
+    bank: Department | None = None,
+    materials: Sequence[tuple[str, Any]] = (),
+    consent: bool = False,
+) -> LoanApplication:
+    """Staff file for an entrepreneur: the person, partners and venture are found or registered.
+
+    All or nothing: an invalid ID or credit code, or any refusal, leaves nothing behind.
+    """
+    try:
+        number = validate_resident_id(id_number)
+        person = registry.find_by_id_number(number)
+        if person is None:
+            person = registry.register_person(
+                name=name,
+                id_number=number,
+                district=district,
+                actor=actor,
+                phone=phone,
+                target_group=target_group,
+            )
+        elif person.name != name.strip():
+            raise LoanError(_("姓名与身份证号不符"))
+        partners = []
+        for other in partner_ids:
+            partner = registry.find_by_id_number(other)
+            if partner is None:
+                masked = crypto.mask_id(other.strip())
+                raise LoanError(_("合伙人身份证号 %(m)s 未登记") % {"m": masked})
+            partners.append(partner)
+        code = credit_code.strip().upper()
+        venture = person.ventures.filter(credit_code=code).first() if code else None
+        venture = venture or person.ventures.filter(name=venture_name.strip()).first()
+        if venture is None:
+            venture = registry.register_venture(
+                name=venture_name,
+                kind=venture_kind,
+                district=district,
+                actor=actor,
+                founders=[person, *partners],
+                credit_code=code,
+                staff=staff_count or 0,
+            )
+    except ValidationError as exc:
+        raise LoanError(exc.messages[0]) from None
+    except registry.RegistryError as exc:
+        raise LoanError(str(exc)) from None
+    return submit_application(
+        applicant=person,
+        venture=venture,
+        kind=kind,
+        amount=amount,
+        term_months=term_months,
+        purpose=purpose,
+        partners=partners,
+        staff_count=staff_count,
+        new_hires=new_hires,
+        bank=bank,
+        materials=materials,
+        consent=consent,
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -1115,6 +1199,17 @@ def save_lpr(form: Any, *, actor: Any) -> LprRate:
         after={"effective_on": rate.effective_on, "one_year": rate.one_year, "source": rate.source},
     )
     return rate
+
+
+def clear_ids(person_ids: Any, *, actor: Any) -> dict[int, str]:
+    """Clear ID numbers for an export by a user allowed to unmask.
+
+    The export's own audit row (``record_export`` with ``persons``) names whose numbers left.
+    """
+    if not registry.can_unmask(actor):
+        raise LoanError(_("您没有查看完整证件号的权限"))
+    rows = Person.objects.filter(pk__in=person_ids).values_list("pk", "id_cipher")
+    return {pk: crypto.decrypt(cipher) for pk, cipher in rows}
 
 
 def retention_days(key: str, default: int) -> int:

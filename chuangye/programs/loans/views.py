@@ -11,9 +11,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,9 +22,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from chuangye.accounts.access import access_for
 from chuangye.accounts.models import OrgUnit
-from chuangye.core import crypto
-from chuangye.core.validators import validate_resident_id
 from chuangye.programs.entrepreneurs import services as registry
 from chuangye.programs.entrepreneurs.models import Person
 from chuangye.programs.loans import imports, selectors, services, subsidy
@@ -312,7 +309,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         except services.NotEligible as exc:
             rules_failed = exc.rules
             form.add_error(None, _("不符合申请条件，未保存任何内容。"))
-        except (services.LoanError, registry.RegistryError) as exc:
+        except services.LoanError as exc:
             form.add_error(None, str(exc) + _("（未保存任何内容）"))
         else:
             messages.success(request, _("已录入申请 %(n)s。") % {"n": application.number})
@@ -330,64 +327,28 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@transaction.atomic
 def _file_for(request: HttpRequest, form: StaffApplyForm) -> LoanApplication:
-    """Find or register the person, venture and partners, then submit (all or nothing)."""
     data = form.cleaned_data
-    actor = request.user
-    try:
-        number = validate_resident_id(data["id_number"])
-    except ValidationError as exc:
-        raise services.LoanError(exc.messages[0]) from None
-    person = registry.find_by_id_number(number)
-    district = data["district"]
-    if person is None:
-        person = registry.register_person(
-            name=data["name"],
-            id_number=number,
-            district=district,
-            actor=actor,
-            phone=data.get("phone") or "",
-            target_group=data["target_group"],
-        )
-    elif person.name != data["name"].strip():
-        raise services.LoanError(_("姓名与身份证号不符"))
-    partners = []
-    for line in (data.get("partner_ids") or "").split():
-        partner = registry.find_by_id_number(line)
-        if partner is None:
-            raise services.LoanError(_("合伙人身份证号 %(m)s 未登记") % {"m": crypto.mask_id(line)})
-        partners.append(partner)
-    code = (data.get("credit_code") or "").strip().upper()
-    venture = None
-    if code:
-        venture = person.ventures.filter(credit_code=code).first()
-    if venture is None:
-        venture = person.ventures.filter(name=data["venture_name"].strip()).first()
-    if venture is None:
-        venture = registry.register_venture(
-            name=data["venture_name"],
-            kind=data["venture_kind"],
-            district=district,
-            actor=actor,
-            founders=[person, *partners],
-            credit_code=code,
-            staff=data.get("staff_count") or 0,
-        )
-    return services.submit_application(
-        applicant=person,
-        venture=venture,
+    return services.submit_for(
+        name=data["name"],
+        id_number=data["id_number"],
+        district=data["district"],
+        phone=data.get("phone") or "",
+        target_group=data["target_group"],
+        venture_name=data["venture_name"],
+        venture_kind=data["venture_kind"],
+        credit_code=data.get("credit_code") or "",
+        partner_ids=(data.get("partner_ids") or "").split(),
         kind=data["kind"],
         amount=data["amount"],
         term_months=data["term_months"],
         purpose=data["purpose"],
-        partners=partners,
         staff_count=data.get("staff_count"),
         new_hires=data.get("new_hires") or 0,
         bank=data["bank"],
         materials=form.uploads(),
         consent=data["consent"],
-        actor=actor,
+        actor=request.user,
     )
 
 
@@ -684,10 +645,9 @@ def _export_claims(request: HttpRequest, claims: Any, period: str) -> HttpRespon
     full = request.GET.get("full") == "1" and registry.can_unmask(request.user)
     clear: dict[int, str] = {}
     if full:
-        persons = Person.objects.filter(
-            pk__in=claims.values("loan__application__applicant_id")
-        ).only("pk", "id_cipher")
-        clear = {p.pk: crypto.decrypt(p.id_cipher) for p in persons}
+        clear = services.clear_ids(
+            claims.values("loan__application__applicant_id"), actor=request.user
+        )
     headers = [
         _("区市"),
         _("申请编号"),
@@ -829,8 +789,6 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 def _may_edit_policy(request: HttpRequest) -> bool:
-    from chuangye.accounts.access import access_for
-
     return access_for(request.user).is_coordinator or bool(roles_for(request.user).hrss)
 
 
