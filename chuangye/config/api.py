@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from chuangye.accounts import api as accounts_api
 from chuangye.core import api as core_api
+from chuangye.documents import api as documents_api
 from chuangye.monitoring import api as monitoring_api
 from chuangye.plans import allocation_api
 from chuangye.plans import api as plans_api
@@ -40,6 +41,9 @@ router.register("allocations", allocation_api.AllocationViewSet, basename="alloc
 router.register("notifications", reporting_api.NotificationViewSet, basename="notification")
 router.register("loan-applications", loans_api.LoanApplicationViewSet, basename="loan-application")
 router.register("loan-subsidies", loans_api.SubsidyClaimViewSet, basename="loan-subsidy")
+router.register("bulletins", documents_api.BulletinViewSet, basename="bulletin")
+router.register("supervision-notices", documents_api.NoticeViewSet, basename="supervision-notice")
+router.register("assessments", documents_api.AssessmentViewSet, basename="assessment")
 
 urlpatterns = [
     path("v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
