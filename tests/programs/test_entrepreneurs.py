@@ -307,3 +307,108 @@ def test_api_registers_searches_masks_and_unmasks_with_audit(personas: Any, regi
         format="json",
     )
     assert support.status_code == 201 and support.json()["org_unit"] == "371002"
+
+
+def _supported() -> dict[tuple[str, int, int], int]:
+    return {
+        (f.org_unit.code, f.year, f.month): int(f.value)
+        for f in Fact.objects.filter(indicator__name="扶持创业")
+    }
+
+
+def test_bulk_supports_count_each_person_once_across_departments(
+    personas: Any, registry: Any
+) -> None:
+    a, b = _person(personas, registry), _person(personas, registry, ID_B)
+    huancui, wendeng = registry["huancui"], registry["wendeng"]
+    district_rsj, city_rsj = (
+        Department.objects.get(code="371002-rsj"),
+        Department.objects.get(code="rsj"),
+    )
+    early = DAY - dt.timedelta(days=5)
+    done = services.record_supports_bulk(
+        [
+            services.NewSupport(a.pk, huancui.pk, district_rsj.pk, DAY, amount=5000),
+            services.NewSupport(a.pk, wendeng.pk, city_rsj.pk, early),  # earlier: counts here
+            services.NewSupport(b.pk, wendeng.pk, city_rsj.pk, DAY),  # same day: first given
+            services.NewSupport(b.pk, huancui.pk, district_rsj.pk, DAY),
+        ],
+        support_type=registry["types"]["subsidy"],
+        actor=personas["loan_officer"],
+        source="test",
+        refresh=False,
+    )
+    assert done.count == 4 and Person.objects.get(pk=a.pk).supports.count() == 2
+    assert done.cells == {(wendeng.pk, 2025, 6)}
+    assert _supported() == {}  # nothing refreshed yet: the caller refreshes once, at the end
+    services.refresh_supported(done.cells)
+    assert _supported() == {("371003", 2025, 6): 2, ("371000", 2025, 6): 2}
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.first_supported_on, a.first_support_district_id) == (early, wendeng.pk)
+    assert (b.first_supported_on, b.first_support_district_id) == (DAY, wendeng.pk)
+    # The bulk path leaves auditing to its caller (one entry per import).
+    assert not AuditEntry.objects.filter(action="entrepreneurs.support.record").exists()
+
+
+def test_bulk_support_moves_the_count_only_when_it_comes_first(
+    personas: Any, registry: Any
+) -> None:
+    person = _person(personas, registry)
+    huancui, wendeng = registry["huancui"], registry["wendeng"]
+    rsj = Department.objects.get(code="rsj")
+    record = services.record_support(
+        person=person,
+        support_type=registry["types"]["training"],
+        date=DAY,
+        actor=personas["street_officer"],
+    )
+    assert record.pk and person.first_support_district_id == huancui.pk
+    assert AuditEntry.objects.filter(action="entrepreneurs.support.record").count() == 1
+    assert _supported() == {("371002", 2025, 6): 1, ("371000", 2025, 6): 1}
+    training = registry["types"]["training"]
+    officer = personas["loan_officer"]
+    later = services.NewSupport(person.pk, wendeng.pk, rsj.pk, DAY + dt.timedelta(days=10))
+    same_day = services.NewSupport(person.pk, wendeng.pk, rsj.pk, DAY)
+    done = services.record_supports_bulk(
+        [later, same_day], support_type=training, actor=officer, source="test"
+    )
+    assert done.cells == set()  # the support on record came first: nothing moves
+    march = services.NewSupport(person.pk, wendeng.pk, rsj.pk, dt.date(2025, 3, 2))
+    done = services.record_supports_bulk([march], support_type=training, actor=officer)
+    assert done.cells == {(huancui.pk, 2025, 6), (wendeng.pk, 2025, 3)}
+    assert _supported() == {("371003", 2025, 3): 1, ("371000", 2025, 3): 1}
+    person.refresh_from_db()
+    assert (person.first_supported_on, person.first_support_district_id) == (
+        dt.date(2025, 3, 2),
+        wendeng.pk,
+    )
+
+
+def test_bulk_supports_are_all_or_nothing(
+    personas: Any, registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chuangye.monitoring import facts
+
+    person = _person(personas, registry)
+    services.record_support(
+        person=person,
+        support_type=registry["types"]["training"],
+        date=DAY,
+        actor=personas["street_officer"],
+    )
+    before = (_supported(), Person.objects.get(pk=person.pk).first_supported_on)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("refresh failed")
+
+    monkeypatch.setattr(facts, "refresh_metric", broken)
+    rsj = Department.objects.get(code="rsj")
+    earlier = services.NewSupport(person.pk, registry["wendeng"].pk, rsj.pk, dt.date(2025, 1, 5))
+    with pytest.raises(RuntimeError):
+        services.record_supports_bulk(
+            [earlier], support_type=registry["types"]["mentor"], actor=personas["loan_officer"]
+        )
+    monkeypatch.undo()
+    assert person.supports.count() == 1
+    assert (_supported(), Person.objects.get(pk=person.pk).first_supported_on) == before

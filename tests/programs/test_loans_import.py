@@ -215,3 +215,62 @@ def test_import_page_lists_row_errors_and_saves_nothing(approved: dict[str, Any]
     assert "第 3 行“申请编号”" in html and not Loan.objects.exists()
     template = client.get("/programs/loans/import/template/")
     assert template["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_import_counts_borrowers_by_the_registry_rule(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A borrower supported before (another department, another district) stays counted there."""
+    a, b, c, _ = approved["apps"]
+    officer = approved["personas"]["bank_officer"]
+    today = timezone.localdate()
+    earlier = today.replace(day=1) - dt.timedelta(days=40)
+    assert a.applicant is not None
+    registry.record_support(
+        person=a.applicant,
+        support_type=registry.ensure_support_types()[0],
+        date=earlier,
+        actor=officer,
+        amount=Decimal(5000),
+        department=Department.objects.get(code="rsj"),
+        source="test",
+    )
+    # Two batches: the counting and the Fact refresh gather over batches and run once.
+    monkeypatch.setattr(imports, "BATCH", 2)
+    imports.import_disbursements(
+        workbook([row(a), row(b), row(c)]), bank=approved["bank"], actor=officer
+    )
+    a.applicant.refresh_from_db()
+    assert a.applicant.first_supported_on == earlier
+    supported = {
+        (f.org_unit.code, f.month): f.value
+        for f in Fact.objects.filter(indicator__source=SUPPORTED)
+    }
+    assert supported[("371000", today.month)] == 2  # b and c; a was counted before
+    assert supported[("371000", earlier.month)] == 1
+    assert SupportRecord.objects.filter(source="loans").count() == 3
+    assert facts.check() == []
+
+
+def test_import_failing_after_the_writes_saves_nothing(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c, _ = approved["apps"]
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("refresh failed")
+
+    monkeypatch.setattr(facts, "refresh_metric", broken)
+    monkeypatch.setattr(imports, "BATCH", 1)
+    with pytest.raises(RuntimeError):
+        imports.import_disbursements(
+            workbook([row(a), row(b), row(c)]),
+            bank=approved["bank"],
+            actor=approved["personas"]["bank_officer"],
+        )
+    monkeypatch.undo()
+    assert not Loan.objects.exists() and not SupportRecord.objects.exists()
+    assert not LoanApplication.objects.filter(status=Status.REPAYING).exists()
+    assert a.applicant is not None
+    a.applicant.refresh_from_db()
+    assert a.applicant.first_supported_on is None

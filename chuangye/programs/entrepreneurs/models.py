@@ -17,12 +17,12 @@ from chuangye.programs.entrepreneurs.choices import Gender, JobBasis, TargetGrou
 class Person(models.Model):
     """An entrepreneur (a natural person)."""
 
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
     id_cipher = models.TextField(_("身份证号（密文）"))
     id_hash = models.CharField(_("身份证号检索摘要"), max_length=64, unique=True)
     id_masked = models.CharField(_("身份证号"), max_length=18)
     phone_cipher = models.TextField(_("手机号（密文）"), blank=True)
-    phone_hash = models.CharField(_("手机号检索摘要"), max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(_("手机号检索摘要"), max_length=64, blank=True)
     phone_masked = models.CharField(_("手机号"), max_length=20, blank=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
@@ -30,7 +30,11 @@ class Person(models.Model):
         _("人员类别"), max_length=20, choices=TargetGroup.choices, default=TargetGroup.OTHER
     )
     district = models.ForeignKey(
-        OrgUnit, verbose_name=_("户籍或常住区市"), on_delete=models.PROTECT, related_name="persons"
+        OrgUnit,
+        verbose_name=_("户籍或常住区市"),
+        on_delete=models.PROTECT,
+        related_name="persons",
+        db_index=False,  # the (district, name) index serves every lookup by district
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -48,6 +52,7 @@ class Person(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # the (first_support_district, first_supported_on) index serves it
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
@@ -59,6 +64,10 @@ class Person(models.Model):
             models.Index(fields=["first_support_district", "first_supported_on"]),
             models.Index(fields=["first_supported_on"]),
             models.Index(fields=["district", "name"]),
+            # Exact and range lookups only (see selectors.search_persons): a plain index each,
+            # without the pattern-ops twin ``db_index`` adds on PostgreSQL.
+            models.Index(fields=["name"], name="entrepreneu_name_idx"),
+            models.Index(fields=["phone_hash"], name="entrepreneu_phone_hash_idx"),
         ]
         permissions = [("view_unmasked", _("查看完整的证件号和手机号"))]
 
@@ -115,8 +124,15 @@ class SupportType(models.Model):
 class SupportRecord(models.Model):
     """One act of support to a person (and venture) by a department."""
 
+    # Every row a bulk import writes updates each index of this table, so it carries only the
+    # indexes that queries use: by person (and date), by district (and date), by venture. The
+    # other foreign keys are never searched; deleting a type, department or user (rare) scans.
     person = models.ForeignKey(
-        Person, verbose_name=_("创业者"), on_delete=models.PROTECT, related_name="supports"
+        Person,
+        verbose_name=_("创业者"),
+        on_delete=models.PROTECT,
+        related_name="supports",
+        db_index=False,  # the (person, date) index serves it
     )
     venture = models.ForeignKey(
         Venture,
@@ -127,13 +143,25 @@ class SupportRecord(models.Model):
         related_name="supports",
     )
     support_type = models.ForeignKey(
-        SupportType, verbose_name=_("扶持类型"), on_delete=models.PROTECT, related_name="records"
+        SupportType,
+        verbose_name=_("扶持类型"),
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("扶持部门"), on_delete=models.PROTECT, related_name="supports"
+        Department,
+        verbose_name=_("扶持部门"),
+        on_delete=models.PROTECT,
+        related_name="supports",
+        db_index=False,
     )
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("计入区市"), on_delete=models.PROTECT, related_name="supports"
+        OrgUnit,
+        verbose_name=_("计入区市"),
+        on_delete=models.PROTECT,
+        related_name="supports",
+        db_index=False,  # the (org_unit, date) index serves it
     )
     date = models.DateField(_("扶持日期"))
     amount = models.DecimalField(
@@ -150,6 +178,7 @@ class SupportRecord(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from chuangye.accounts.access import access_for
 from chuangye.accounts.choices import Role
@@ -224,8 +228,280 @@ def register_venture(
     return venture
 
 
+# --- bulk writes ---------------------------------------------------------------------------------
+
+
+def _adapter(f: models.Field[Any, Any], db: Any) -> Callable[[Any], Any] | None:
+    """How a value of ``f`` is handed to the driver (None: as it is)."""
+    if isinstance(f, models.JSONField):
+        return lambda v: f.get_db_prep_save(v, db)
+    if db.vendor == "postgresql":
+        return None  # psycopg takes dates, times and decimals as they are
+    if isinstance(f, models.DateTimeField):
+        return db.ops.adapt_datetimefield_value
+    if isinstance(f, models.DateField):
+        return db.ops.adapt_datefield_value
+    if isinstance(f, models.DecimalField):
+        places = f.decimal_places
+        return lambda v: db.ops.adapt_decimalfield_value(v, f.max_digits, places)
+    return None
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    same: Mapping[str, Any] | None = None,
+) -> int:
+    """INSERT many rows of ``model`` without model instances; return how many were written.
+
+    ``columns`` names (by attname) the values of each row, ``same`` holds values every row shares;
+    every other field takes its default. The hot path of bulk imports: ``bulk_create`` runs every
+    value through the SQL compiler, which costs more than reading a workbook. On PostgreSQL the
+    rows are streamed with ``COPY … FROM STDIN`` (the server works while the rest is still being
+    sent); on SQLite one prepared statement is reused for every row. No ids come back.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: no proxy lookup per value
+    same = dict(same or {})
+    by_name = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    unknown = [c for c in [*columns, *same] if c not in by_name]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column {unknown}")
+    fixed_names = [n for n in by_name if n not in columns]
+    fixed: list[Any] = []
+    for name in fixed_names:
+        f = by_name[name]
+        value = same[name] if name in same else f.get_default()
+        adapt = _adapter(f, db)
+        fixed.append(adapt(value) if adapt is not None and value is not None else value)
+    tail = tuple(fixed)
+    adapters: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, c in enumerate(columns):
+        adapt = _adapter(by_name[c], db)
+        if adapt is not None:
+            adapters.append((i, adapt))
+
+    def full(row: Sequence[Any]) -> tuple[Any, ...]:
+        if adapters:
+            row = list(row)
+            for i, adapt in adapters:
+                if row[i] is not None:
+                    row[i] = adapt(row[i])
+        return (*row, *tail)
+
+    quote = db.ops.quote_name
+    names = [*columns, *fixed_names]
+    quoted = ", ".join(quote(str(by_name[n].column)) for n in names)
+    head = f"{quote(model._meta.db_table)} ({quoted})"
+    count = 0
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            with cursor.copy(f"COPY {head} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(full(row))
+                    count += 1
+            return count
+        params = [full(row) for row in rows]
+        marks = ", ".join(["%s"] * len(names))
+        cursor.executemany(f"INSERT INTO {head} VALUES ({marks})", params)  # noqa: S608 - names from model meta, values bound
+    return len(params)
+
+
+def any_of(values: Collection[Any], cast: str) -> Any:
+    """The right-hand side of an ``__in`` lookup for many values.
+
+    On PostgreSQL one array parameter (``IN (SELECT unnest(%s::cast[]))``) instead of a
+    placeholder per value, which Django and the driver would otherwise prepare one by one.
+    """
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{cast}[])", (list(values),))  # noqa: S611 - cast is a type name from the caller, values bound
+    return list(values)
+
+
+# --- support and where a person is counted --------------------------------------------------------
+
+Cell = tuple[int, int, int]  # org unit id, year, month of a 扶持创业 cell
+
+
+@dataclass(frozen=True, slots=True)
+class NewSupport:
+    """One support to record, by ids (the bulk path reads no model instances)."""
+
+    person_id: int
+    org_unit_id: int
+    department_id: int
+    date: dt.date
+    venture_id: int | None = None
+    amount: Decimal | None = None
+    note: str = ""
+
+
+@dataclass
+class SupportsRecorded:
+    count: int = 0
+    #: 扶持创业 cells whose count may have changed (refreshed already unless ``refresh=False``)
+    cells: set[Cell] = field(default_factory=set)
+    #: the records written, only with ``instances=True``
+    records: list[SupportRecord] = field(default_factory=list)
+
+
+def _earlier(candidate: tuple[dt.date, int], current: tuple[dt.date, int] | None) -> bool:
+    """The counting rule: a support moves a person's count only if it comes first.
+
+    Supports are ordered by date, then by the order in which they were recorded; a person is
+    counted once in 扶持创业, in the month and district of the first one, whichever department
+    gave it.
+    """
+    return current is None or candidate < current
+
+
+def _cell(day: dt.date | None, unit: int | None) -> Cell | None:
+    return (unit, day.year, day.month) if day is not None and unit is not None else None
+
+
+def refresh_supported(cells: Iterable[Cell]) -> None:
+    """Recompute the 扶持创业 Fact cells (district and city) in the caller's transaction."""
+    cells = sorted(set(cells))
+    if not cells:
+        return
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in={c[0] for c in cells})}
+    for unit_id, year, month in cells:
+        facts.refresh_metric(SUPPORTED, units[unit_id], year, month)
+
+
+@transaction.atomic
+def record_supports_bulk(
+    rows: Sequence[NewSupport],
+    *,
+    support_type: SupportType,
+    actor: Any,
+    source: str = "",
+    refresh: bool = True,
+    instances: bool = False,
+) -> SupportsRecorded:
+    """Write supports already checked by the caller, and move where each person is counted.
+
+    The one place of the counting rule for new supports (see ``_earlier``): one query reads
+    where the persons are counted now, one statement per table writes the records and the persons
+    that move. Runs in the caller's transaction (all or nothing with the caller's other writes).
+    With ``refresh`` the affected 扶持创业 cells are recomputed at once; otherwise the caller
+    gathers ``cells`` over many calls and passes them to ``refresh_supported`` at the end.
+    ``instances`` writes through the ORM and returns the records (for a single record that needs
+    its id); the default streams the rows and returns none. Auditing is the caller's: one entry
+    per record for a single support, one for a whole import.
+    """
+    result = SupportsRecorded()
+    if not rows:
+        return result
+    created_by = actor.pk if getattr(actor, "pk", None) else None
+    now = timezone.now()
+    if instances:
+        result.records = SupportRecord.objects.bulk_create(
+            SupportRecord(
+                person_id=r.person_id,
+                venture_id=r.venture_id,
+                support_type=support_type,
+                department_id=r.department_id,
+                org_unit_id=r.org_unit_id,
+                date=r.date,
+                amount=r.amount,
+                note=r.note,
+                source=source,
+                created_by_id=created_by,
+            )
+            for r in rows
+        )
+    else:
+        insert_rows(
+            SupportRecord,
+            (
+                "person_id",
+                "venture_id",
+                "department_id",
+                "org_unit_id",
+                "date",
+                "amount",
+                "note",
+            ),
+            (
+                (
+                    r.person_id,
+                    r.venture_id,
+                    r.department_id,
+                    r.org_unit_id,
+                    r.date,
+                    r.amount,
+                    r.note,
+                )
+                for r in rows
+            ),
+            same={
+                "support_type_id": support_type.pk,
+                "source": source,
+                "created_at": now,
+                "created_by_id": created_by,
+            },
+        )
+    result.count = len(rows)
+    # Where each person is counted now; ``order`` ranks what this call adds after what exists.
+    first: dict[int, tuple[dt.date | None, int | None]] = {
+        pk: (day, unit)
+        for pk, day, unit in Person.objects.filter(
+            pk__in=any_of({r.person_id for r in rows}, "bigint")
+        )
+        .order_by()
+        .values_list("pk", "first_supported_on", "first_support_district_id")
+    }
+    rank: dict[int, tuple[dt.date, int] | None] = {
+        pk: (day, -1) if day is not None else None for pk, (day, _u) in first.items()
+    }
+    moved: dict[int, tuple[dt.date, int]] = {}
+    for order, r in enumerate(rows):
+        if r.person_id not in rank or not _earlier((r.date, order), rank[r.person_id]):
+            continue
+        rank[r.person_id] = (r.date, order)
+        moved[r.person_id] = (r.date, r.org_unit_id)
+    for pk, (day, unit) in moved.items():
+        for cell in (_cell(*first[pk]), _cell(day, unit)):
+            if cell is not None:
+                result.cells.add(cell)
+    if moved:
+        _move_first_support(moved)
+    if refresh:
+        refresh_supported(result.cells)
+    return result
+
+
+def _move_first_support(moved: Mapping[int, tuple[dt.date, int]]) -> None:
+    """Set where and when each of these persons was first supported (one statement)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    meta = Person._meta
+    column = {f.attname: quote(str(f.column)) for f in meta.concrete_fields}
+    day_col, unit_col = column["first_supported_on"], column["first_support_district_id"]
+    pk_col, table = quote(str(meta.pk.column)) if meta.pk else quote("id"), quote(meta.db_table)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            pks = sorted(moved)
+            cursor.execute(
+                f"UPDATE {table} AS p SET {day_col} = v.day, {unit_col} = v.unit "  # noqa: S608 - names from model meta, values bound
+                "FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS v(id, day, unit) "
+                f"WHERE p.{pk_col} = v.id",
+                [pks, [moved[pk][0] for pk in pks], [moved[pk][1] for pk in pks]],
+            )
+        else:
+            sql = f"UPDATE {table} SET {day_col} = %s, {unit_col} = %s WHERE {pk_col} = %s"  # noqa: S608 - names from model meta, values bound
+            cursor.executemany(
+                sql,
+                [
+                    (db.ops.adapt_datefield_value(day), unit, pk)
+                    for pk, (day, unit) in sorted(moved.items())
+                ],
+            )
+
+
 def _refresh_first_support(person: Person) -> None:
-    """Recompute where and when the person was first supported; refresh both affected cells."""
+    """After a delete: recompute where and when the person was first supported, from scratch."""
     before = (person.first_supported_on, person.first_support_district_id)
     first = SupportRecord.objects.filter(person=person).order_by("date", "id").first()
     after_date = first.date if first else None
@@ -236,11 +512,7 @@ def _refresh_first_support(person: Person) -> None:
         first_supported_on=after_date, first_support_district_id=after_unit
     )
     person.first_supported_on, person.first_support_district_id = after_date, after_unit
-    cells = {before, (after_date, after_unit)}
-    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[c[1] for c in cells if c[1]])}
-    for day, unit_id in cells:
-        if day is not None and unit_id is not None:
-            facts.refresh_metric(SUPPORTED, units[unit_id], day.year, day.month)
+    refresh_supported(c for c in (_cell(*before), _cell(after_date, after_unit)) if c is not None)
 
 
 @transaction.atomic
@@ -269,19 +541,25 @@ def record_support(
         raise RegistryError(f"“{support_type.name}”需要填写金额")
     if amount is not None and amount < 0:
         raise RegistryError("金额不能为负数")
-    record = SupportRecord.objects.create(
-        person=person,
-        venture=venture,
+    done = record_supports_bulk(
+        [
+            NewSupport(
+                person_id=person.pk,
+                org_unit_id=unit.pk,
+                department_id=department.pk,
+                date=date,
+                venture_id=venture.pk if venture else None,
+                amount=amount,
+                note=note.strip(),
+            )
+        ],
         support_type=support_type,
-        department=department,
-        org_unit=unit,
-        date=date,
-        amount=amount,
-        note=note.strip(),
+        actor=actor,
         source=source,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        instances=True,
     )
-    _refresh_first_support(person)
+    record = done.records[0]
+    person.refresh_from_db(fields=["first_supported_on", "first_support_district"])
     audit.record(
         "entrepreneurs.support.record",
         actor=actor,

@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import queue
+import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.utils import timezone
+from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from chuangye.accounts.models import Department, OrgUnit
 from chuangye.core import audit
 from chuangye.monitoring import facts
-from chuangye.programs.entrepreneurs.metrics import SUPPORTED
-from chuangye.programs.entrepreneurs.models import Person, SupportRecord
+from chuangye.programs.entrepreneurs import services as registry
+from chuangye.programs.entrepreneurs.models import SupportType
 from chuangye.programs.loans import services, subsidy
 from chuangye.programs.loans.choices import DISBURSED as DISBURSED_STATUSES
 from chuangye.programs.loans.choices import STAGE_ORDER, Status, StepAction
@@ -108,6 +111,25 @@ class _State:
 # --- reading -----------------------------------------------------------------------------------
 
 
+class _Problems(list[tuple[int, str, str]]):
+    """Problems found while reading (row, column, message), handed to ``_State.error`` later."""
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.append((row, column, message))
+
+
+@dataclass
+class _Chunk:
+    """A batch of checked rows, the problems met reading them, and how many rows were read."""
+
+    rows: list[_Row] = field(default_factory=list)
+    problems: _Problems = field(default_factory=_Problems)
+    seen: int = 0
+
+
+_END = object()
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -116,7 +138,7 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _rows(stream: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _rows(stream: IO[bytes]) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
     """(Excel row number, values) of the first sheet, streamed."""
     try:
         wb = load_workbook(stream, read_only=True, data_only=True, keep_links=False)
@@ -143,7 +165,7 @@ def _header(values: tuple[Any, ...]) -> dict[str, int] | None:
 
 
 def _parse(
-    number: int, values: tuple[Any, ...], cols: dict[str, int], state: _State
+    number: int, values: tuple[Any, ...], cols: dict[str, int], problems: _Problems
 ) -> _Row | None:
     def cell(title: str) -> Any:
         i = cols[title]
@@ -153,14 +175,14 @@ def _parse(
     loan_no = _text(cell(COL_LOAN))
     ok = True
     if not app_no:
-        state.error(number, COL_NUMBER, _("不能为空"))
+        problems.error(number, COL_NUMBER, _("不能为空"))
         ok = False
     if not name:
-        state.error(number, COL_NAME, _("不能为空"))
+        problems.error(number, COL_NAME, _("不能为空"))
         ok = False
     id4 = id4.upper().zfill(4) if id4.isdigit() else id4.upper()
     if len(id4) != 4 or not (id4[:3].isdigit() and (id4[3].isdigit() or id4[3] == "X")):
-        state.error(number, COL_ID4, _("应为身份证号的最后 4 位（数字，末位可为 X）"))
+        problems.error(number, COL_ID4, _("应为身份证号的最后 4 位（数字，末位可为 X）"))
         ok = False
     raw = cell(COL_AMOUNT)
     try:
@@ -168,7 +190,7 @@ def _parse(
         if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
             raise InvalidOperation
     except (InvalidOperation, ValueError):
-        state.error(number, COL_AMOUNT, _("应为大于 0 的金额，最多两位小数"))
+        problems.error(number, COL_AMOUNT, _("应为大于 0 的金额，最多两位小数"))
         ok, amount = False, Decimal(0)
     raw_day = cell(COL_DATE)
     day: dt.date | None = None
@@ -180,14 +202,91 @@ def _parse(
         try:
             day = dt.date.fromisoformat(_text(raw_day).replace("/", "-"))
         except ValueError:
-            state.error(number, COL_DATE, _("应为日期，如 2026-03-15"))
+            problems.error(number, COL_DATE, _("应为日期，如 2026-03-15"))
             ok = False
     if not loan_no or len(loan_no) > 40:
-        state.error(number, COL_LOAN, _("不能为空，且不超过 40 个字符"))
+        problems.error(number, COL_LOAN, _("不能为空，且不超过 40 个字符"))
         ok = False
     if not ok or day is None:
         return None
     return _Row(number, app_no, name, id4, amount, day, loan_no)
+
+
+def _read(
+    stream: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event, language: str | None
+) -> None:
+    """The reading thread: parse and check rows into chunks of ``BATCH``, then ``_END``.
+
+    Runs while the importing thread waits on the database, so reading the next batch costs
+    no time on a machine with a second core. Touches no database; a problem with the file as
+    a whole (unreadable, no header) is handed over as the exception, raised by the importer.
+    """
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    with translation.override(language):
+        try:
+            cols: dict[str, int] | None = None
+            chunk = _Chunk()
+            with closing(_rows(stream)) as rows:
+                for number, values in rows:
+                    if cols is None:
+                        if number > HEADER_SEARCH_ROWS:
+                            break
+                        cols = _header(values)
+                        continue
+                    if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                        continue
+                    chunk.seen += 1
+                    row = _parse(number, values, cols, chunk.problems)
+                    if row is not None:
+                        chunk.rows.append(row)
+                    if len(chunk.rows) >= BATCH:
+                        if stop.is_set() or not put(chunk):
+                            return
+                        chunk = _Chunk()
+            if cols is None:
+                raise DisbursementImportError(
+                    [
+                        _("找不到标题行（应包含“%(c)s”等列），请使用本系统的放款导入模板")
+                        % {"c": COL_NUMBER}
+                    ]
+                )
+            if put(chunk):
+                put(_END)
+        except BaseException as exc:  # handed to the importing thread, which raises it
+            put(exc)
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[_Chunk]:
+    """The workbook's chunks, read one or two ahead by a thread (memory stays a few batches)."""
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read,
+        args=(stream, chunks, stop, translation.get_language()),
+        name="disbursement-import-reader",
+        daemon=True,
+    )
+    reader.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 # --- matching and writing ----------------------------------------------------------------------
@@ -196,10 +295,11 @@ def _parse(
 @dataclass
 class _Context:
     bank: Department
+    actor: Any
     actor_id: int | None
     today: dt.date
     batch: DisbursementImport
-    support_type_id: int
+    support_type: SupportType
     bureaus: dict[int, int]  # district id → HR bureau department id
     now: dt.datetime
 
@@ -220,6 +320,7 @@ class _App(NamedTuple):
     name: str | None
     id_masked: str | None
     venture_name: str | None
+    bank_id: int | None
 
 
 APP_COLUMNS = (
@@ -236,6 +337,7 @@ APP_COLUMNS = (
     "applicant__name",
     "applicant__id_masked",
     "venture__name",
+    "bank_id",
 )
 
 
@@ -246,75 +348,17 @@ class _Taken(NamedTuple):
     day: dt.date
 
 
-def _adapter(field: models.Field[Any, Any], db: Any) -> Callable[[Any], Any] | None:
-    """How a value of ``field`` is handed to the driver (None: as it is)."""
-    if isinstance(field, models.DateTimeField):
-        return db.ops.adapt_datetimefield_value
-    if isinstance(field, models.DateField):
-        return db.ops.adapt_datefield_value
-    if isinstance(field, models.DecimalField):
-        places = field.decimal_places
-        return lambda v: db.ops.adapt_decimalfield_value(v, field.max_digits, places)
-    if isinstance(field, models.JSONField):
-        return lambda v: field.get_db_prep_save(v, db)
-    return None
-
-
-def _bulk_insert(
-    model: type[models.Model], rows: list[dict[str, Any]], same: dict[str, Any] | None = None
-) -> None:
-    """INSERT rows (keyed by attname) with one prepared statement; absent fields take defaults.
-
-    ``same`` holds values every row shares (adapted once). This is the import's hot path:
-    ``bulk_create`` runs every value through the SQL compiler, which costs more than reading
-    the workbook; here each value goes straight to the backend's own adapter (dates, times,
-    decimals, JSON) and is otherwise passed as it is.
-    """
-    if not rows:
-        return
-    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: no proxy lookup per value
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    shared = {**{f.attname: f.get_default() for f in fields}, **(same or {})}
-    per_row: list[tuple[int, str, Callable[[Any], Any] | None]] = []
-    fixed: list[Any] = []
-    for i, f in enumerate(fields):
-        adapt = _adapter(f, db)
-        value = shared[f.attname]
-        fixed.append(adapt(value) if adapt is not None and value is not None else value)
-        if same is None or f.attname not in same:
-            per_row.append((i, f.attname, adapt))
-    quote = db.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns})"
-    params = []
-    for row in rows:
-        values = list(fixed)
-        for i, name, adapt in per_row:
-            if name in row:
-                value = row[name]
-                values[i] = adapt(value) if adapt is not None and value is not None else value
-        params.append(values)
-    with db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            # Over the network a statement per row costs a round trip: PostgreSQL takes the
-            # whole batch as one array per column, in one short statement.
-            casts = ", ".join(f"%s::{f.cast_db_type(db)}[]" for f in fields)
-            columns_of_values = [list(c) for c in zip(*params, strict=True)]
-            cursor.execute(f"{head} SELECT * FROM unnest({casts})", columns_of_values)  # noqa: S608 - names from model meta, values bound
-        else:
-            cursor.executemany(f"{head} VALUES ({marks})", params)  # SQLite: one statement, reused
-
-
 def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
     """Check one batch against the database and write what is valid."""
     numbers = {r.application_no for r in rows}
-    apps = {
-        a[1]: _App(*a)
-        for a in LoanApplication.objects.filter(number__in=numbers, bank=ctx.bank).values_list(
-            *APP_COLUMNS
-        )
-    }
+    # By number alone (the unique index), the bank checked here: a filter on the bank in SQL
+    # can lead the planner to read every application of the bank, batch after batch.
+    found_apps = (
+        LoanApplication.objects.filter(number__in=registry.any_of(numbers, "text"))
+        .order_by()
+        .values_list(*APP_COLUMNS)
+    )
+    apps = {a.number: a for a in map(_App._make, found_apps) if a.bank_id == ctx.bank.pk}
     # Loans already recorded (before this file, or by an earlier row of it) for these rows:
     # two lookups on unique indexes (an OR across the join would scan the loans table).
     by_app: dict[str, _Taken] = {}
@@ -329,12 +373,18 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
         "disbursed_on",
     )
     found = (
-        list(Loan.objects.filter(application_id__in=list(numbers_by_pk)).values_list(*columns))
+        list(
+            Loan.objects.filter(application_id__in=registry.any_of(numbers_by_pk, "bigint"))
+            .order_by()
+            .values_list(*columns)
+        )
         if numbers_by_pk
         else []
     )
-    found += Loan.objects.filter(bank_loan_number__in={r.loan_no for r in rows}).values_list(
-        *columns
+    found += (
+        Loan.objects.filter(bank_loan_number__in=registry.any_of({r.loan_no for r in rows}, "text"))
+        .order_by()
+        .values_list(*columns)
     )
     for loan_no, app_id, batch_id, row, day in found:
         taken = _Taken(app_id, batch_id, row, day)
@@ -385,22 +435,33 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
         chosen.append((r, app))
     if not chosen:
         return
-    _bulk_insert(
+    registry.insert_rows(
         Loan,
-        [
-            {
-                "application_id": a.pk,
-                "bank_loan_number": r.loan_no,
-                "district_id": a.district_id,
-                "amount": r.amount,
-                "rate": a.rate,
-                "disbursed_on": r.day,
-                "term_months": a.term_months,
-                "maturity_on": subsidy.add_months(r.day, a.term_months),
-                "source_row": r.number,
-            }
+        (
+            "application_id",
+            "bank_loan_number",
+            "district_id",
+            "amount",
+            "rate",
+            "disbursed_on",
+            "term_months",
+            "maturity_on",
+            "source_row",
+        ),
+        (
+            (
+                a.pk,
+                r.loan_no,
+                a.district_id,
+                r.amount,
+                a.rate,
+                r.day,
+                a.term_months,
+                subsidy.add_months(r.day, a.term_months),
+                r.number,
+            )
             for r, a in chosen
-        ],
+        ),
         same={
             "bank_id": ctx.bank.pk,
             "import_batch_id": ctx.batch.pk,
@@ -408,13 +469,14 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
             "created_by_id": ctx.actor_id,
         },
     )
-    LoanApplication.objects.filter(pk__in=[a.pk for _r, a in chosen]).update(
-        status=Status.REPAYING, furthest=STAGE_ORDER[Status.REPAYING], updated_at=ctx.now
-    )
+    LoanApplication.objects.filter(
+        pk__in=registry.any_of([a.pk for _r, a in chosen], "bigint")
+    ).update(status=Status.REPAYING, furthest=STAGE_ORDER[Status.REPAYING], updated_at=ctx.now)
     reason = _("放款 %(a)s 元（批量导入）")
-    _bulk_insert(
+    registry.insert_rows(
         LoanStep,
-        [{"application_id": a.pk, "reason": reason % {"a": f"{r.amount:,.2f}"}} for r, a in chosen],
+        ("application_id", "reason"),
+        ((a.pk, reason % {"a": f"{r.amount:,.2f}"}) for r, a in chosen),
         same={
             "stage": Status.APPROVED,
             "action": StepAction.DISBURSE,
@@ -423,80 +485,31 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
             "at": ctx.now,
         },
     )
-    _support(chosen, ctx, state)
+    # The borrower's 创业担保贷款 support record, counted by the registry's one rule.
+    supports = registry.record_supports_bulk(
+        [
+            registry.NewSupport(
+                person_id=a.applicant_id,
+                org_unit_id=a.district_id,
+                department_id=ctx.bureaus[a.district_id],
+                date=r.day,
+                venture_id=a.venture_id,
+                amount=r.amount,
+                note=a.number,
+            )
+            for r, a in chosen
+            if a.applicant_id is not None
+        ],
+        support_type=ctx.support_type,
+        actor=ctx.actor,
+        source="loans",
+        refresh=False,
+    )
+    state.support_cells |= supports.cells
     for r, a in chosen:
         state.loans += 1
         state.amount += r.amount
         state.loan_cells.add((a.district_id, r.day.year, r.day.month))
-
-
-def _support(chosen: list[tuple[_Row, _App]], ctx: _Context, state: _State) -> None:
-    """The 创业担保贷款 support record of each borrower, and where they are first counted.
-
-    The bulk equivalent of ``entrepreneurs.services.record_support`` for many rows: a person is
-    counted in 扶持创业 once, in the month and district of their earliest support, so only a
-    support earlier than the one on record moves them (and both affected cells are refreshed).
-    """
-    _bulk_insert(
-        SupportRecord,
-        [
-            {
-                "person_id": a.applicant_id,
-                "venture_id": a.venture_id,
-                "department_id": ctx.bureaus[a.district_id],
-                "org_unit_id": a.district_id,
-                "date": r.day,
-                "amount": r.amount,
-                "note": a.number,
-            }
-            for r, a in chosen
-        ],
-        same={
-            "support_type_id": ctx.support_type_id,
-            "source": "loans",
-            "created_at": ctx.now,
-            "created_by_id": ctx.actor_id,
-        },
-    )
-    first: dict[int, tuple[dt.date | None, int | None]] = {
-        pk: (day, unit)
-        for pk, day, unit in Person.objects.filter(
-            pk__in={a.applicant_id for _r, a in chosen}
-        ).values_list("pk", "first_supported_on", "first_support_district_id")
-    }
-    moved: set[int] = set()
-    for r, a in chosen:
-        assert a.applicant_id is not None
-        day, unit = first[a.applicant_id]
-        if day is not None and day <= r.day:
-            continue
-        if day is not None and unit is not None:
-            state.support_cells.add((unit, day.year, day.month))
-        first[a.applicant_id] = (r.day, a.district_id)
-        moved.add(a.applicant_id)
-        state.support_cells.add((a.district_id, r.day.year, r.day.month))
-    if moved:
-        db = connections[DEFAULT_DB_ALIAS]
-        quote = db.ops.quote_name
-        meta = Person._meta
-        column = {f.name: quote(str(f.column)) for f in meta.concrete_fields}
-        day_col, unit_col = column["first_supported_on"], column["first_support_district"]
-        pk_col = column[meta.pk.name] if meta.pk else quote("id")
-        table = quote(meta.db_table)
-        params = [
-            (db.ops.adapt_datefield_value(first[pk][0]), first[pk][1], pk) for pk in sorted(moved)
-        ]
-        with db.cursor() as cursor:
-            if db.vendor == "postgresql":
-                cursor.execute(
-                    f"UPDATE {table} AS p SET {day_col} = v.day, {unit_col} = v.unit "  # noqa: S608 - names from model meta, values bound
-                    "FROM unnest(%s::date[], %s::bigint[], %s::bigint[]) AS v(day, unit, id) "
-                    f"WHERE p.{pk_col} = v.id",
-                    [list(c) for c in zip(*params, strict=True)],
-                )
-            else:
-                sql = f"UPDATE {table} SET {day_col} = %s, {unit_col} = %s WHERE {pk_col} = %s"  # noqa: S608 - names from model meta, values bound
-                cursor.executemany(sql, params)
 
 
 def _checked(fileobj: IO[bytes]) -> tuple[IO[bytes], str]:
@@ -561,40 +574,21 @@ def import_disbursements(
         )
         ctx = _Context(
             bank=bank,
+            actor=actor,
             actor_id=getattr(actor, "pk", None),
             today=today,
             batch=batch,
-            support_type_id=services.guarantee_loan_type().pk,
+            support_type=services.guarantee_loan_type(),
             bureaus=_bureaus(),
             now=timezone.now(),
         )
-        cols: dict[str, int] | None = None
-        pending: list[_Row] = []
         seen_rows = 0
-        for number, values in _rows(stream):
-            if cols is None:
-                if number > HEADER_SEARCH_ROWS:
-                    break
-                cols = _header(values)
-                continue
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            seen_rows += 1
-            row = _parse(number, values, cols, state)
-            if row is not None:
-                pending.append(row)
-            if len(pending) >= BATCH:
-                _handle(pending, ctx, state)
-                pending = []
-        if cols is None:
-            raise DisbursementImportError(
-                [
-                    _("找不到标题行（应包含“%(c)s”等列），请使用本系统的放款导入模板")
-                    % {"c": COL_NUMBER}
-                ]
-            )
-        if pending:
-            _handle(pending, ctx, state)
+        for chunk in _chunks(stream):
+            seen_rows += chunk.seen
+            for problem in chunk.problems:
+                state.error(*problem)
+            if chunk.rows:
+                _handle(chunk.rows, ctx, state)
         if seen_rows == 0:
             raise DisbursementImportError([_("文件中没有放款记录")])
         if state.errors:
@@ -602,8 +596,7 @@ def import_disbursements(
         units = {u.pk: u for u in OrgUnit.objects.all()}
         for unit_id, year, month in sorted(state.loan_cells):
             facts.refresh_metric(DISBURSED, units[unit_id], year, month)
-        for unit_id, year, month in sorted(state.support_cells):
-            facts.refresh_metric(SUPPORTED, units[unit_id], year, month)
+        registry.refresh_supported(state.support_cells)
         batch.rows, batch.amount = state.loans, state.amount
         batch.save(update_fields=["rows", "amount"])
         audit.record(
