@@ -1,11 +1,14 @@
 """Cockpit cost against registry size, on SQLite and PostgreSQL, in one run.
 
-For each backend and scale: build demo data (``chuangye demo --scale N``, timed), then in a fresh
-process time ``GET /api/v1/progress?org_unit=all`` (every target × every unit of the year) and the
-single SQL query that reads the Fact rows it shows, and the public board page. Prints medians and
-the ratios the design promises: cost flat in registry size, and close to the one query.
+For each backend and scale: build demo data (``chuangye demo --scale N --cities C``, timed), then
+in a fresh process time ``GET /api/v1/progress`` for every target × every unit of Weihai (the city
+and its districts; with C = 1 that is ``org_unit=all``), the single SQL query that reads the Fact
+rows it shows, and the public board page. Prints medians and the ratios the design promises: cost
+flat in registry size (and in the other cities' records), and close to the one query. Each
+database is dropped after its row.
 
-    uv run python bench/bench_cockpit.py --scales 1 10 [--backends sqlite postgres] [--runs 30]
+    uv run python bench/bench_cockpit.py --scales 1 10 100 --cities 16 \
+        [--backends sqlite postgres] [--runs 30]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +41,8 @@ def worker(runs: int) -> dict[str, float]:
     from django.test import Client
     from rest_framework.test import APIClient
 
-    from chuangye.accounts.models import User
+    from chuangye.accounts.models import OrgUnit, User
+    from chuangye.accounts.reference import CITY_CODE
     from chuangye.monitoring.models import Fact
     from chuangye.plans.models import Plan
     from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord
@@ -50,9 +55,15 @@ def worker(runs: int) -> dict[str, float]:
     board = Client()
     day = "2026-07-15"
     ids = list(plan.indicators.values_list("id", flat=True))
+    city = OrgUnit.objects.get(code=CITY_CODE)
+    units = [city, *OrgUnit.objects.filter(parent=city).order_by("order", "code")]
+    codes = ",".join(u.code for u in units)
     sql = str(
         Fact.objects.filter(
-            indicator_id__in=ids, year__gte=plan.period_start - 1, year__lte=plan.period_end
+            indicator_id__in=ids,
+            org_unit_id__in=[u.pk for u in units],
+            year__gte=plan.period_start - 1,
+            year__lte=plan.period_end,
         )
         .values_list("indicator_id", "org_unit_id", "year", "month", "value")
         .query
@@ -64,7 +75,7 @@ def worker(runs: int) -> dict[str, float]:
         return time.perf_counter() - start
 
     def call_api() -> None:
-        response = api.get("/api/v1/progress", {"org_unit": "all", "date": day})
+        response = api.get("/api/v1/progress", {"org_unit": codes, "date": day})
         assert response.status_code == 200, response.content[:200]
 
     def call_board() -> None:
@@ -84,6 +95,7 @@ def worker(runs: int) -> dict[str, float]:
     return {
         "records": records,
         "facts": Fact.objects.count(),
+        "units": OrgUnit.objects.count(),
         "api_ms": statistics.median(api_t) * 1000,
         "board_ms": statistics.median(board_t) * 1000,
         "sql_ms": statistics.median(sql_t) * 1000,
@@ -104,19 +116,21 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--cities", type=int, default=1)
     parser.add_argument("--worker", action="store_true")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.runs)))
         return
     rows = []
-    for backend in args.backends:
-        for scale in args.scales:
+    # Scale outer, backend inner: both backends' rows of a scale come side by side.
+    for scale in args.scales:
+        for backend in args.backends:
             data = tempfile.mkdtemp(prefix=f"bench-{backend}-{scale}-")
             env = {**os.environ, "CHUANGYE_DATA_DIR": data}
             env.pop("DATABASE_URL", None)
             if backend == "postgres":
-                name = f"chuangye_bench_{scale}"
+                name = f"chuangye_bench_{scale}_{args.cities}"
                 subprocess.run(
                     ["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
                     check=True,
@@ -127,7 +141,20 @@ def main() -> None:
                 env["DATABASE_URL"] = f"{PG_BASE}/{name}"
             run(["uv", "run", "--frozen", "chuangye", "manage", "migrate", "-v0"], env)
             start = time.perf_counter()
-            run(["uv", "run", "--frozen", "chuangye", "demo", "--scale", str(scale)], env)
+            run(
+                [
+                    "uv",
+                    "run",
+                    "--frozen",
+                    "chuangye",
+                    "demo",
+                    "--scale",
+                    str(scale),
+                    "--cities",
+                    str(args.cities),
+                ],
+                env,
+            )
             build_s = time.perf_counter() - start
             result = json.loads(
                 run(
@@ -144,20 +171,26 @@ def main() -> None:
                     env,
                 )
             )
-            result.update(backend=backend, scale=scale, build_s=build_s)
+            result.update(backend=backend, scale=scale, cities=args.cities, build_s=build_s)
             rows.append(result)
             print(json.dumps(result), flush=True)
+            if backend == "postgres":
+                subprocess.run(
+                    ["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
+                    check=True,
+                )
+            shutil.rmtree(data, ignore_errors=True)
     print()
     print(
-        f"{'backend':<9}{'scale':>6}{'records':>11}{'build s':>9}{'api ms':>9}"
+        f"{'backend':<9}{'scale':>6}{'cities':>7}{'records':>11}{'build s':>9}{'api ms':>9}"
         f"{'board ms':>10}{'sql ms':>8}{'api/sql':>9}{'api/1x':>8}{'RSS MB':>8}"
     )
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (r["backend"] != "sqlite", r["scale"])):
         base = next(
-            x for x in rows if x["backend"] == r["backend"] and x["scale"] == min(args.scales)
+            x for x in rows if x["backend"] == r["backend"] and x["scale"] == args.scales[0]
         )
         print(
-            f"{r['backend']:<9}{r['scale']:>6}{r['records']:>11,}{r['build_s']:>9.1f}{r['api_ms']:>9.1f}"
+            f"{r['backend']:<9}{r['scale']:>6}{r['cities']:>7}{r['records']:>11,}{r['build_s']:>9.1f}{r['api_ms']:>9.1f}"
             f"{r['board_ms']:>10.1f}{r['sql_ms']:>8.2f}{r['api_ms'] / r['sql_ms']:>9.1f}"
             f"{r['api_ms'] / base['api_ms']:>8.2f}{r['rss_mb']:>8.0f}"
         )

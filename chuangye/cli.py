@@ -141,6 +141,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.scale < 1:
         return _fail("--scale 应为不小于 1 的整数")
+    if not 1 <= args.cities <= 99:
+        return _fail("--cities 应为 1 至 99 之间的整数")
     _ensure_reference()
     bar = _progress(
         len(PERSONAS) + Department.objects.filter(level="district").count() or 32, "演示数据"
@@ -148,7 +150,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = build_demo(scale=args.scale, seed=args.seed, progress=bar.update)
     bar.close()
     _load_bundled_plan_if_missing()
-    work = build_plan_demo(seed=args.seed, scale=args.scale)
+    bar = _registry_progress(args.cities)
+    work = build_plan_demo(
+        seed=args.seed, scale=args.scale, cities=args.cities, progress=bar.update
+    )
+    bar.close()
+    if work.get("registry_extra_cities"):
+        print(
+            f"已在 {args.cities - 1} 个虚构城市（演示）生成 "
+            f"{work['registry_extra_cities']} 条创业者登记记录。"
+        )
     if work.get("values"):
         print(f"已生成 {work['values']} 条历史填报数据，并启用了目标分解。")
     print(
@@ -157,6 +168,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     _print_accounts()
     return 0
+
+
+def _registry_progress(cities: int) -> Any:
+    """A bar over the registry's monthly batches (Weihai's, then the fictitious cities')."""
+    from django.utils import timezone
+
+    from chuangye.plans.models import Plan
+
+    plan = Plan.objects.filter(is_active=True).first()
+    today = timezone.localdate()
+    months = (today.year - plan.period_start) * 12 + today.month - 1 if plan else 0
+    return _progress(months * (2 if cities > 1 else 1), "创业者登记库（按月）")
 
 
 def _load_bundled_plan_if_missing() -> None:
@@ -217,12 +240,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
+            # Idle keep-alive connections cost a gthread worker nothing; keep them longer than
+            # nginx's upstream keepalive_timeout (60 s) so the proxy, not gunicorn, closes one,
+            # and a request is never sent on a connection gunicorn has just closed (a 502).
+            self.cfg.set("keepalive", args.keepalive)
 
         def load(self) -> Any:
             return application
 
-    print(f"创业威海平台已启动：http://{args.host}:{args.port}/")
+    print(
+        f"创业威海平台已启动：http://{args.host}:{args.port}/"
+        f"（{args.workers} 个进程 × {args.threads} 个线程）"
+    )
     _print_accounts()
+    sys.stdout.flush()
     Server().run()
     return 0
 
@@ -285,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=int(os.environ.get("CHUANGYE_WORKERS", "2")))
     serve.add_argument("--threads", type=int, default=int(os.environ.get("CHUANGYE_THREADS", "4")))
+    serve.add_argument(
+        "--keepalive",
+        type=int,
+        default=int(os.environ.get("CHUANGYE_KEEPALIVE", "75")),
+        help="空闲长连接保持秒数",
+    )
     serve.set_defaults(func=cmd_serve)
 
     plan = sub.add_parser("plan", help="行动方案：解析、导入、查看")
@@ -304,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="生成演示数据（虚构、可重复）")
     demo.add_argument("--scale", type=int, default=1)
     demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument(
+        "--cities",
+        type=int,
+        default=1,
+        help="把登记库数据分布到威海及若干虚构城市（演示，如 16 即全省规模）",
+    )
     demo.set_defaults(func=cmd_demo)
 
     facts_cmd = sub.add_parser("facts", help="指标事实表：重算或核对")

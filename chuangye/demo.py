@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,6 +36,10 @@ POPULATION = {
     "371074": 10_000,
 }
 POPULATION[CITY_CODE] = sum(POPULATION.values())
+
+#: Extra cities' codes start with 99 (no such province): never a real region.
+EXTRA_CITY_PREFIX = "99"
+EXTRA_CITY_ORDER = 100
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
 
@@ -266,7 +271,10 @@ def build_history(plan: Any, today: dt.date, *, seed: int = 2025) -> int:
     history_end = (last_y, last_m - 1) if last_m > 1 else (last_y - 1, 12)
     months = _month_range((plan.period_start, 1), history_end)
     years = plan.period_end - plan.period_start + 1
-    population = {u.pk: (u.population or 1) for u in OrgUnit.objects.all()}
+    population = {
+        u.pk: (u.population or 1)
+        for u in OrgUnit.objects.exclude(code__startswith=EXTRA_CITY_PREFIX)
+    }
     city_population = sum(p for pk, p in population.items() if pk != _city_pk())
     targets = {t.indicator_id: t for t in plan.targets.all()}
     refs = {
@@ -319,14 +327,24 @@ def build_history(plan: Any, today: dt.date, *, seed: int = 2025) -> int:
 
 
 def _city_pk() -> int:
-    return OrgUnit.objects.get(parent__isnull=True).pk
+    return OrgUnit.objects.get(code=CITY_CODE).pk
 
 
 @transaction.atomic
 def build_plan_demo(
-    *, today: dt.date | None = None, seed: int = 2025, scale: int = 1
+    *,
+    today: dt.date | None = None,
+    seed: int = 2025,
+    scale: int = 1,
+    cities: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Configure the active plan's indicators, activate an allocation, fill history (idempotent)."""
+    """Configure the active plan's indicators, activate an allocation, fill history (idempotent).
+
+    ``scale`` multiplies the registry; with ``cities`` > 1 that volume is spread over Weihai and
+    ``cities - 1`` fictitious cities (by population), so the database holds a province's records
+    while the plan, its figures and its cockpit stay Weihai's.
+    """
     from chuangye.plans.choices import AllocationStatus
     from chuangye.plans.models import Plan
     from chuangye.plans.services import activate_allocation, propose_allocation
@@ -345,13 +363,35 @@ def build_plan_demo(
         result["values"] = build_history(plan, today, seed=seed)
     from chuangye.programs.entrepreneurs.models import Person
 
+    share = 1.0 / max(cities, 1)  # the fictitious cities are shaped like Weihai
     if not Person.objects.exists():
-        result["registry"] = build_registry(plan, today, seed=seed, scale=scale)
+        result["registry"] = build_registry(
+            plan, today, seed=seed, scale=scale, share=share, progress=progress
+        )
     from chuangye.programs.loans.demo import build_loans_demo
 
+    # Loans are Weihai's: they grow with Weihai's share of the registry, not the province's.
+    loans_scale = max(1, round(scale * share))
     result.update(
-        {f"loans_{k}": v for k, v in build_loans_demo(plan, today, seed=seed, scale=scale).items()}
+        {
+            f"loans_{k}": v
+            for k, v in build_loans_demo(plan, today, seed=seed, scale=loans_scale).items()
+        }
     )
+    if cities > 1:
+        # After the loans demo, which looks for Weihai as the only root.
+        districts = ensure_extra_cities(cities)
+        if not Person.objects.filter(district__code__startswith=EXTRA_CITY_PREFIX).exists():
+            result["registry_extra_cities"] = build_registry(
+                plan,
+                today,
+                seed=seed + 1,
+                scale=scale,
+                share=1.0 - share,
+                districts=districts,
+                progress=progress,
+                link_persona=False,
+            )
     from chuangye.monitoring import facts
 
     facts.rebuild()
@@ -398,6 +438,116 @@ def fictitious_uscc(seq: int) -> str:
     return body + uscc_check_char(body)
 
 
+# --- fictitious cities: a province's worth of units holding registry records ---------------------
+
+
+def ensure_extra_cities(cities: int) -> list[OrgUnit]:
+    """Create (idempotently) ``cities - 1`` fictitious cities beside Weihai; return their districts.
+
+    Each is a separate root shaped like Weihai (four districts and four zones, similar
+    population) with one 人社局 of its own. They hold registry records only: the plan, its
+    allocation, duties and reporting stay Weihai's, and Weihai's figures never include them.
+    """
+    weihai = [POPULATION[c] for c in sorted(PACE)]
+    districts: list[OrgUnit] = []
+    for n in range(1, cities):
+        city_code = f"{EXTRA_CITY_PREFIX}{n:02d}00"
+        city, _ = OrgUnit.objects.update_or_create(
+            code=city_code,
+            defaults={
+                "name": f"演示第{n}市",
+                "short_name": f"演示{n}市",
+                "kind": "city",
+                "parent": None,
+                "population": sum(weihai),
+                "order": EXTRA_CITY_ORDER + n * 10,
+            },
+        )
+        Department.objects.update_or_create(
+            code=f"{city_code}-rsj",
+            defaults={
+                "name": f"演示第{n}市人力资源社会保障局",
+                "level": DepartmentLevel.CITY,
+                "org_unit": city,
+                "order": EXTRA_CITY_ORDER + n,
+            },
+        )
+        for k, population in enumerate(weihai, start=1):
+            unit, _ = OrgUnit.objects.update_or_create(
+                code=f"{EXTRA_CITY_PREFIX}{n:02d}{k:02d}",
+                defaults={
+                    "name": f"演示第{n}市第{k}{'区' if k <= 4 else '功能区'}",
+                    "short_name": f"演示{n}市{k}{'区' if k <= 4 else '功能区'}",
+                    "kind": "county" if k <= 4 else "zone",
+                    "parent": city,
+                    "population": population,
+                    "order": EXTRA_CITY_ORDER + n * 10 + k,
+                },
+            )
+            districts.append(unit)
+    return districts
+
+
+def extra_city_units() -> list[OrgUnit]:
+    """Every unit of the fictitious cities (roots and their districts)."""
+    return list(OrgUnit.objects.filter(code__startswith=EXTRA_CITY_PREFIX).order_by("order"))
+
+
+class _TableWriter:
+    """Append plain-tuple rows to one table with explicit ids: COPY on PostgreSQL, else executemany.
+
+    Much cheaper than model instances and ``bulk_create`` for millions of rows; the caller
+    resets the id sequences afterwards (``_reset_sequences``).
+    """
+
+    def __init__(self, model: Any, fields: list[str]) -> None:
+        from django.db import connection
+
+        self.connection = connection
+        opts = model._meta
+        self.table = opts.db_table
+        self.columns = [opts.get_field(f).column for f in fields]
+        self.next_id = (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        quoted = ", ".join(connection.ops.quote_name(c) for c in ["id", *self.columns])
+        name = connection.ops.quote_name(self.table)
+        if connection.vendor == "postgresql":
+            self.sql = f"COPY {name} ({quoted}) FROM STDIN"
+        else:
+            marks = ", ".join(["%s"] * (len(self.columns) + 1))
+            # Table and column names come from model metadata, never from input.
+            self.sql = f"INSERT INTO {name} ({quoted}) VALUES ({marks})"  # noqa: S608
+
+    def take_ids(self, n: int) -> range:
+        ids = range(self.next_id, self.next_id + n)
+        self.next_id += n
+        return ids
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                # Values are digits, dates, base64, hex and CJK names: nothing to escape.
+                with cursor.cursor.copy(self.sql) as copy:
+                    lines = ["\t".join("\\N" if v is None else str(v) for v in row) for row in rows]
+                    copy.write("\n".join(lines) + "\n")
+            else:
+                cursor.executemany(self.sql, rows)
+
+
+def _reset_sequences(models: list[Any]) -> None:
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+TARGET_GROUPS = ("graduate", "returnee", "unemployed", "farmer", "online", "veteran", "other")
+
+
 def build_registry(
     plan: Any,
     today: dt.date,
@@ -405,132 +555,213 @@ def build_registry(
     seed: int = 2025,
     scale: int = 1,
     progress: Callable[[int], None] | None = None,
+    districts: list[OrgUnit] | None = None,
+    share: float = 1.0,
+    link_persona: bool = True,
 ) -> int:
-    """Persons, ventures, support and job records sized to the plan's targets, written in bulk."""
+    """Persons, ventures, support and job records sized to the plan's targets, streamed by month.
+
+    ``districts`` (default: Weihai's) receive ``share`` of the volume, weighted by population
+    and pace. Rows are written as plain tuples with explicit ids (COPY on PostgreSQL): millions
+    of records take minutes. Returns the number of registry records written.
+    """
+    from django.db import connection
+
     from chuangye.core import crypto
+    from chuangye.core.validators import id_check_char
     from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord, Venture
     from chuangye.programs.entrepreneurs.services import ensure_support_types
 
     rng = random.Random(seed + 7)  # noqa: S311 - reproducible synthetic records
     types = {t.code: t for t in ensure_support_types()}
-    districts = list(OrgUnit.objects.filter(kind__in=["county", "zone"]).order_by("order"))
+    if districts is None:
+        districts = list(
+            OrgUnit.objects.filter(kind__in=["county", "zone"])
+            .exclude(code__startswith=EXTRA_CITY_PREFIX)
+            .order_by("order")
+        )
     weights = [(d.population or 1) * PACE.get(d.code, 1.0) for d in districts]
-    bureau = {d.org_unit_id: d for d in Department.objects.filter(code__endswith="-rsj")}
+    cum: list[float] = []
+    running = 0.0
+    for w in weights:
+        running += w
+        cum.append(running)
+    bureau = {d.org_unit_id: d.pk for d in Department.objects.filter(code__endswith="-rsj")}
+    dept = {d.pk: bureau.get(d.pk, bureau.get(d.parent_id or 0)) for d in districts}
     end = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     months = _month_range((plan.period_start, 1), end)
-    per_month = int(19000 / 24 * 0.97 * scale)
+    per_month = int(19000 / 24 * 0.97 * scale * share)
     region = {
-        d.pk: (d.code if d.code.startswith("3710") and d.kind == "county" else "371002")
+        d.pk: (
+            d.code
+            if (d.code.startswith("3710") and d.kind == "county")
+            or d.code.startswith(EXTRA_CITY_PREFIX)
+            else "371002"
+        )
         for d in districts
     }
-    seq = 0
+    used: set[int] = set()  # regions differ between calls: ids never repeat
+    supported = [types[c].pk for c in ("subsidy", "incubation", "training", "mentor")]
+    training = types["training"].pk
+    created = timezone.now().isoformat(sep=" ")
+    person_w = _TableWriter(
+        Person,
+        [
+            "name",
+            "id_cipher",
+            "id_hash",
+            "id_masked",
+            "phone_cipher",
+            "phone_hash",
+            "phone_masked",
+            "gender",
+            "birth_date",
+            "target_group",
+            "district",
+            "user",
+            "first_supported_on",
+            "first_support_district",
+            "created_at",
+        ],
+    )
+    venture_w = _TableWriter(
+        Venture,
+        [
+            "name",
+            "kind",
+            "credit_code",
+            "industry",
+            "registered_on",
+            "address",
+            "district",
+            "staff",
+            "created_at",
+        ],
+    )
+    founder_w = _TableWriter(Venture.founders.through, ["venture", "person"])
+    support_w = _TableWriter(
+        SupportRecord,
+        [
+            "person",
+            "venture",
+            "support_type",
+            "department",
+            "org_unit",
+            "date",
+            "amount",
+            "note",
+            "source",
+            "created_at",
+            "created_by",
+        ],
+    )
+    job_w = _TableWriter(
+        JobRecord,
+        ["venture", "org_unit", "date", "jobs", "basis", "note", "created_at", "created_by"],
+    )
+    seq = Venture.objects.count()  # credit codes continue after any existing ventures
+    encrypt, digest = crypto.encrypt, crypto.search_hash
+    random_, randint, choice = rng.random, rng.randint, rng.choice
+    n_given, n_ind = len(GIVEN), len(INDUSTRIES)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-262144")  # 256 MB for the random-key indexes
     total = 0
-    used: set[int] = set()
-    supported_type = [types["subsidy"], types["incubation"], types["training"], types["mentor"]]
     for year, month in months:
-        persons: list[Person] = []
-        meta: list[tuple[OrgUnit, dt.date]] = []
-        for _ in range(int(per_month * rng.uniform(0.8, 1.2))):
+        count = int(per_month * rng.uniform(0.8, 1.2))
+        pids = person_w.take_ids(count)
+        vids = venture_w.take_ids(count)
+        persons: list[tuple[Any, ...]] = []
+        ventures: list[tuple[Any, ...]] = []
+        founders: list[tuple[Any, ...]] = []
+        supports: list[tuple[Any, ...]] = []
+        jobs: list[tuple[Any, ...]] = []
+        for i in range(count):
             seq += 1
-            d = rng.choices(districts, weights)[0]
-            number, birth = _unique_id(rng, region[d.pk], used)
+            d = districts[_bisect(cum, random_() * running)]
+            reg = region[d.pk]
+            while True:
+                birth = dt.date(randint(1968, 2003), randint(1, 12), randint(1, 28))
+                body = f"{reg}{birth:%Y%m%d}{randint(0, 999):03d}"
+                key = int(body)
+                if key not in used:
+                    used.add(key)
+                    break
+            number = body + id_check_char(body)
             phone = f"13{seq % 10**9:09d}"
-            day = dt.date(year, month, rng.randint(1, 28))
+            day = dt.date(year, month, randint(1, 28)).isoformat()
+            pid, vid = pids[i], vids[i]
             persons.append(
-                Person(
-                    name=f"{rng.choice(SURNAMES)}某{GIVEN[seq % len(GIVEN)]}{seq}",
-                    id_cipher=crypto.encrypt(number),
-                    id_hash=crypto.search_hash(number),
-                    id_masked=crypto.mask_id(number),
-                    phone_cipher=crypto.encrypt(phone),
-                    phone_hash=crypto.search_hash(phone),
-                    phone_masked=crypto.mask_phone(phone),
-                    gender="M" if int(number[16]) % 2 else "F",
-                    birth_date=birth,
-                    target_group=rng.choice(
-                        [
-                            "graduate",
-                            "returnee",
-                            "unemployed",
-                            "farmer",
-                            "online",
-                            "veteran",
-                            "other",
-                        ]
-                    ),
-                    district=d,
-                    first_supported_on=day,
-                    first_support_district=d,
+                (
+                    pid,
+                    f"{choice(SURNAMES)}某{GIVEN[seq % n_given]}{seq}",
+                    encrypt(number),
+                    digest(number),
+                    crypto.mask_id(number),
+                    encrypt(phone),
+                    digest(phone),
+                    crypto.mask_phone(phone),
+                    "M" if int(number[16]) % 2 else "F",
+                    birth.isoformat(),
+                    choice(TARGET_GROUPS),
+                    d.pk,
+                    None,
+                    day,
+                    d.pk,
+                    created,
                 )
             )
-            meta.append((d, day))
-        Person.objects.bulk_create(persons, batch_size=2000)
-        ventures: list[Venture] = []
-        for i, (d, day) in enumerate(meta):
+            industry = INDUSTRIES[i % n_ind]
             ventures.append(
-                Venture(
-                    name=f"威海演示{INDUSTRIES[i % len(INDUSTRIES)]}{seq - len(meta) + i + 1}号",
-                    kind="enterprise" if i % 3 == 0 else "individual",
-                    credit_code=fictitious_uscc(seq - len(meta) + i + 1),
-                    industry=INDUSTRIES[i % len(INDUSTRIES)],
-                    registered_on=day,
-                    district=d,
-                    staff=rng.randint(1, 12),
+                (
+                    vid,
+                    f"演示{industry}{seq}号",
+                    "enterprise" if i % 3 == 0 else "individual",
+                    fictitious_uscc(seq),
+                    industry,
+                    day,
+                    "",
+                    d.pk,
+                    randint(1, 12),
+                    created,
                 )
             )
-        Venture.objects.bulk_create(ventures, batch_size=2000)
-        Founder = Venture.founders.through
-        Founder.objects.bulk_create(
-            [
-                Founder(venture_id=v.pk, person_id=p.pk)
-                for v, p in zip(ventures, persons, strict=True)
-            ],
-            batch_size=5000,
-        )
-        supports, jobs = [], []
-        for p, v, (d, day) in zip(persons, ventures, meta, strict=True):
-            dept = bureau.get(d.pk)
-            if dept is None:
+            founders.append((vid, vid, pid))
+            dep = dept[d.pk]
+            if dep is None:
                 continue
             supports.append(
-                SupportRecord(
-                    person_id=p.pk,
-                    venture_id=v.pk,
-                    support_type=rng.choice(supported_type),
-                    department=dept,
-                    org_unit=d,
-                    date=day,
-                    source="demo",
-                )
+                (None, pid, vid, choice(supported), dep, d.pk, day, None, "", "demo", created, None)
             )
-            if rng.random() < 0.3:
+            if random_() < 0.3:
                 supports.append(
-                    SupportRecord(
-                        person_id=p.pk,
-                        venture_id=v.pk,
-                        support_type=types["training"],
-                        department=dept,
-                        org_unit=d,
-                        date=day,
-                        source="demo",
-                    )
+                    (None, pid, vid, training, dep, d.pk, day, None, "", "demo", created, None)
                 )
             jobs.append(
-                JobRecord(
-                    venture_id=v.pk,
-                    org_unit=d,
-                    date=day,
-                    jobs=rng.randint(1, 5),
-                    basis="social_insurance",
-                )
+                (None, vid, d.pk, day, randint(1, 5), "social_insurance", "", created, None)
             )
-        SupportRecord.objects.bulk_create(supports, batch_size=5000)
-        JobRecord.objects.bulk_create(jobs, batch_size=5000)
+        sids = support_w.take_ids(len(supports))
+        supports = [(sid, *row[1:]) for sid, row in zip(sids, supports, strict=True)]
+        jids = job_w.take_ids(len(jobs))
+        jobs = [(jid, *row[1:]) for jid, row in zip(jids, jobs, strict=True)]
+        fids = founder_w.take_ids(len(founders))
+        founders = [(fid, *row[1:]) for fid, row in zip(fids, founders, strict=True)]
+        person_w.write(persons)
+        venture_w.write(ventures)
+        founder_w.write(founders)
+        support_w.write(supports)
+        job_w.write(jobs)
         total += len(persons) + len(ventures) + len(supports) + len(jobs)
         if progress:
             progress(1)
-    _link_entrepreneur_persona(types)
+    _reset_sequences([Person, Venture, Venture.founders.through, SupportRecord, JobRecord])
+    if link_persona:
+        _link_entrepreneur_persona(types)
     return total
+
+
+def _bisect(cum: list[float], x: float) -> int:
+    return min(bisect_right(cum, x), len(cum) - 1)
 
 
 def _link_entrepreneur_persona(types: dict[str, Any]) -> None:

@@ -140,6 +140,23 @@ def expected_cells(
         if indicator.is_manual:
             continue
         plan = indicator.plan
+        metric = metrics.get(indicator.source)
+        if metric is not None and metric.compute_all is not None:
+            # Set-based: one grouped query, then each unit's records added to its city.
+            totals: dict[tuple[int, int, int], tuple[Decimal, int]] = {}
+            for (unit_id, year, month), (v, n) in metric.compute_all(
+                plan.period_start, plan.period_end
+            ).items():
+                for at in (unit_id, city_of.get(unit_id)):
+                    if at is not None:
+                        tv, tn = totals.get((at, year, month), (ZERO, 0))
+                        totals[(at, year, month)] = (tv + v, tn + n)
+            for (unit_id, year, month), (v, n) in totals.items():
+                if n:
+                    cells[(indicator.pk, unit_id, year, month)] = (v, n)
+            if progress:
+                progress(1)
+            continue
         for year in range(plan.period_start, plan.period_end + 1):
             for month in range(1, 13):
                 for unit in units:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from chuangye.accounts.access import access_for
@@ -21,9 +22,17 @@ class NotVisible(LookupError):
 
 
 def units_visible_to(user: Any) -> list[OrgUnit]:
-    """The city for everyone in the plan; districts for city-wide roles or their own staff."""
+    """The city for everyone in the plan; districts for city-wide roles or their own staff.
+
+    Only the active plan's city and its districts: other cities sharing the database (a
+    province's deployment) are not this plan's units.
+    """
     access = access_for(user)
-    units = list(OrgUnit.objects.order_by("order", "code"))
+    units = list(
+        OrgUnit.objects.filter(Q(plans__is_active=True) | Q(parent__plans__is_active=True))
+        .distinct()
+        .order_by("order", "code")
+    )
     if access.city_wide:
         return units
     if not access.plan_member:
@@ -56,14 +65,15 @@ def parse_units(raw: str | None, user: Any) -> list[OrgUnit]:
     if raw == "all":
         return visible
     codes = [c.strip() for c in raw.split(",") if c.strip()]
-    known = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise QueryError(_("未知的区划代码：%(codes)s") % {"codes": "、".join(unknown)})
-    allowed = {u.pk for u in visible}
-    if any(known[c].pk not in allowed for c in codes):
+    shown = {u.code: u for u in visible}
+    others = [c for c in codes if c not in shown]
+    if others:
+        known = set(OrgUnit.objects.filter(code__in=others).values_list("code", flat=True))
+        unknown = [c for c in others if c not in known]
+        if unknown:
+            raise QueryError(_("未知的区划代码：%(codes)s") % {"codes": "、".join(unknown)})
         raise NotVisible(raw)
-    return [known[c] for c in codes]
+    return [shown[c] for c in codes]
 
 
 def parse_targets(raw: str | None, plan: Plan) -> list[Target] | None:

@@ -8,7 +8,7 @@ from django.db.models import Count, Sum
 
 from chuangye.accounts.models import OrgUnit
 from chuangye.monitoring.metrics import register
-from chuangye.programs.entrepreneurs.metrics import month_bounds
+from chuangye.programs.entrepreneurs.metrics import by_unit_month, month_bounds, unit_scope
 
 DISBURSED = "loans.disbursed_amount"
 
@@ -19,10 +19,25 @@ def disbursed_amount(unit: OrgUnit, year: int, month: int) -> tuple[Decimal, int
 
     start, end = month_bounds(year, month)
     qs = Loan.objects.filter(disbursed_on__gte=start, disbursed_on__lt=end)
-    if unit.parent_id is not None:
-        qs = qs.filter(district=unit)
+    qs = qs.filter(district__in=unit_scope(unit))
     row = qs.aggregate(v=Sum("amount"), n=Count("id"))
     return Decimal(row["v"] or 0), row["n"]
 
 
-register(DISBURSED, "创业担保贷款：新发放金额", unit="元", compute=disbursed_amount)
+def disbursed_amount_all(
+    first_year: int, last_year: int
+) -> dict[tuple[int, int, int], tuple[Decimal, int]]:
+    from chuangye.programs.loans.models import Loan
+
+    return by_unit_month(
+        Loan.objects.all(), "disbursed_on", "district", first_year, last_year, amount="amount"
+    )
+
+
+register(
+    DISBURSED,
+    "创业担保贷款：新发放金额",
+    unit="元",
+    compute=disbursed_amount,
+    compute_all=disbursed_amount_all,
+)
