@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -323,8 +323,7 @@ def any_of(values: Collection[Any], cast: str) -> Any:
 Cell = tuple[int, int, int]  # org unit id, year, month of a 扶持创业 cell
 
 
-@dataclass(frozen=True, slots=True)
-class NewSupport:
+class NewSupport(NamedTuple):
     """One support to record, by ids (the bulk path reads no model instances)."""
 
     person_id: int
@@ -486,8 +485,10 @@ def _move_first_support(moved: Mapping[int, tuple[dt.date, int]]) -> None:
             cursor.execute(
                 f"UPDATE {table} AS p SET {day_col} = v.day, {unit_col} = v.unit "  # noqa: S608 - names from model meta, values bound
                 "FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS v(id, day, unit) "
-                f"WHERE p.{pk_col} = v.id",
-                [pks, [moved[pk][0] for pk in pks], [moved[pk][1] for pk in pks]],
+                # The second condition lets the planner find the rows by primary key instead
+                # of hashing the whole table for every batch.
+                f"WHERE p.{pk_col} = v.id AND p.{pk_col} = ANY(%s::bigint[])",
+                [pks, [moved[pk][0] for pk in pks], [moved[pk][1] for pk in pks], pks],
             )
         else:
             sql = f"UPDATE {table} SET {day_col} = %s, {unit_col} = %s WHERE {pk_col} = %s"  # noqa: S608 - names from model meta, values bound
