@@ -2,20 +2,31 @@
 
 Starts the production server (``chuangye serve``, gunicorn) on 127.0.0.1 against its own
 PostgreSQL database, builds demo data (``chuangye demo``), adds district reporters until there
-are enough (the accounts ``--scale`` would add) and gives them API tokens, then runs two bounded
-scenarios from one process with one thread per simulated user:
+are enough (the accounts ``--scale`` would add) and gives them API tokens, then runs bounded
+scenarios from one process with one thread per simulated user, as locust does:
 
 1. **deadline day** — ``--reporters`` district reporters each read their bureau's figures of the
-   open round (``GET /api/v1/data-values``) and save one (``POST``/``PATCH``, with the version
-   they read; a 409 from a colleague's concurrent save is optimistic locking at work, counted
-   apart), while ``--viewers`` leaders refresh ``GET /api/v1/progress?org_unit=all``;
-2. **ceiling** — the same number of threads on ``GET /healthz`` (a bare view with one query).
+   open round (``GET /api/v1/data-values``), think, save one of them (``POST``/``PATCH``, with
+   the version they read; a 409 from a colleague's concurrent save is optimistic locking at
+   work, counted apart) and think again, while ``--viewers`` leaders refresh
+   ``GET /api/v1/progress?org_unit=all`` with a think time between refreshes;
+2. **ceiling** — the same number of users, with the same think time, on ``GET /healthz`` (a
+   bare view with one query);
+3. with ``--saturation`` (the default), both again with no think time at all: every user sends
+   its next request as soon as the last one is answered, which measures the most the server
+   can do and how long the queue grows.
+
+Think time is uniform between the two bounds of ``--think`` (seconds, default ``1-3``, as in the
+locust examples; ``--think 0`` makes the first two scenarios saturation runs too). Users start at
+a random moment within the first think interval rather than all at once. The offered rate is
+what the users ask for when every answer is instant: one request per mean think time each.
 
 Each user stops after ``--duration`` seconds or ``--requests`` requests, whichever comes first;
 the server is stopped and the database dropped at the end. Loopback only.
 
-Run: ``uv run python bench/load_deadline.py [--reporters 200] [--viewers 50] [--duration 30]``
-(PostgreSQL on 127.0.0.1:5432; ``--db-url`` names the database to create and drop).
+Run: ``uv run python bench/load_deadline.py [--reporters 200] [--viewers 50] [--duration 30]
+[--think 1-3] [--no-saturation]`` (PostgreSQL on 127.0.0.1:5432; ``--db-url`` names the
+database to create and drop).
 """
 
 from __future__ import annotations
@@ -26,6 +37,9 @@ import itertools
 import json
 import os
 import random
+import re
+import resource
+import select
 import signal
 import socket
 import statistics
@@ -60,10 +74,16 @@ class Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.stats: dict[str, Stats] = defaultdict(Stats)
+        self.cpu: dict[str, float] = {}
 
     def add(self, name: str, seconds: float, outcome: str) -> None:
         with self.lock:
             self.stats[name].add(seconds, outcome)
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """An idle connection with something to read has been closed by the other end."""
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 class Client:
@@ -84,6 +104,10 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if self.conn is not None and self.conn.sock is not None and _closed_by_peer(self.conn.sock):
+            # The server closed the idle keep-alive connection: reconnect, as browsers do.
+            self.conn.close()
+            self.conn = None
         started = time.perf_counter()
         try:
             if self.conn is None:
@@ -137,7 +161,7 @@ def admin_connection(url: str) -> Any:
     )
 
 
-def recreate_database(url: str, *, drop_only: bool = False) -> None:
+def recreate_database(url: str, *, drop_only: bool = False, template: str | None = None) -> None:
     from psycopg import sql
 
     name = urlsplit(url).path.lstrip("/")
@@ -145,8 +169,25 @@ def recreate_database(url: str, *, drop_only: bool = False) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-        if not drop_only:
+        if drop_only:
+            return
+        if template:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+        else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def server_shape(log: Path) -> str:
+    """Workers × threads as the server announced them (the serve defaults unless overridden)."""
+    for line in log.read_text(errors="replace").splitlines():
+        if "个进程 ×" in line:
+            workers, threads = (int(w) for w in re.findall(r"(\d+) 个", line)[-2:])
+            return f"{workers} workers × {threads} threads"
+    return "(see its log)"
 
 
 def run_cli(env: dict[str, str], *args: str) -> None:
@@ -158,6 +199,44 @@ def run_cli(env: dict[str, str], *args: str) -> None:
         stdout=subprocess.DEVNULL,
     )
     print(f"  chuangye {' '.join(args)}: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+@dataclass(frozen=True)
+class Think:
+    """Seconds a simulated user waits between requests: uniform in [low, high]."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def parse(cls, raw: str) -> Think:
+        low, _, high = raw.partition("-")
+        bounds = (float(low), float(high or low))
+        if bounds[0] < 0 or bounds[1] < bounds[0]:
+            raise argparse.ArgumentTypeError("--think wants LOW-HIGH seconds, 0 <= LOW <= HIGH")
+        return cls(*bounds)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def __str__(self) -> str:
+        if not self.high:
+            return "no think time"
+        return f"think time {self.low:g}–{self.high:g} s"
+
+    def wait(self, rng: random.Random, stop: float) -> None:
+        """Sleep a think time (never past the end of the scenario)."""
+        if self.high:
+            time.sleep(max(0.0, min(rng.uniform(self.low, self.high), stop - time.monotonic())))
+
+    def arrive(self, rng: random.Random) -> None:
+        """Stagger the start: each user arrives somewhere within the first think interval."""
+        if self.high:
+            time.sleep(rng.uniform(0, self.high))
+
+
+NO_THINK = Think(0, 0)
 
 
 @dataclass
@@ -227,7 +306,13 @@ def prepare(reporters: int) -> Workload:
 
 
 def reporter_loop(
-    port: int, person: dict[str, Any], work: Workload, recorder: Recorder, stop: float, cap: int
+    port: int,
+    person: dict[str, Any],
+    work: Workload,
+    recorder: Recorder,
+    stop: float,
+    cap: int,
+    think: Think,
 ) -> None:
     rng = random.Random(person["token"])
     client = Client(port, person["token"])
@@ -235,12 +320,14 @@ def reporter_loop(
         {"year": work.year, "month": work.month, "department": person["department"], "limit": 200}
     )
     sent = 0
+    think.arrive(rng)
     while time.monotonic() < stop and sent < cap:
         status, body = client.call(
             recorder, "GET /api/v1/data-values", "GET", f"/api/v1/data-values?{query}"
         )
         sent += 1
-        if status != 200 or not person["cells"]:
+        think.wait(rng, stop)  # reads the sheet, types a figure
+        if status != 200 or not person["cells"] or time.monotonic() >= stop:
             continue
         current = {(r["indicator"], r["org_unit"]): r for r in body["results"]}
         indicator, unit = rng.choice(person["cells"])
@@ -258,6 +345,7 @@ def reporter_loop(
             client.call(
                 recorder, "POST /api/v1/data-values", "POST", "/api/v1/data-values", payload
             )
+            sent += 1
         elif row["status"] in ("draft", "returned"):
             client.call(
                 recorder,
@@ -266,25 +354,99 @@ def reporter_loop(
                 f"/api/v1/data-values/{row['id']}",
                 {"value": value, "version": row["version"]},
             )
-        sent += 1
+            sent += 1
+        think.wait(rng, stop)  # looks at the result before the next figure
 
 
-def viewer_loop(port: int, token: str, recorder: Recorder, stop: float, cap: int) -> None:
+def viewer_loop(
+    port: int, token: str, recorder: Recorder, stop: float, cap: int, think: Think
+) -> None:
+    rng = random.Random()
     client = Client(port, token)
+    think.arrive(rng)
     for _ in range(cap):
         if time.monotonic() >= stop:
             break
         client.call(
             recorder, "GET /api/v1/progress?org_unit=all", "GET", "/api/v1/progress?org_unit=all"
         )
+        think.wait(rng, stop)
 
 
-def health_loop(port: int, recorder: Recorder, stop: float, cap: int) -> None:
+def health_loop(port: int, recorder: Recorder, stop: float, cap: int, think: Think) -> None:
+    rng = random.Random()
     client = Client(port)
+    think.arrive(rng)
     for _ in range(cap):
         if time.monotonic() >= stop:
             break
         client.call(recorder, "GET /healthz", "GET", "/healthz")
+        think.wait(rng, stop)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _pid_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _machine_busy() -> float:
+    """CPU seconds every core of the machine has spent busy since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went during a scenario: the server (gunicorn master and workers), the
+    PostgreSQL backends serving the bench database, this client, and everything else on the
+    machine (other people's work on a shared machine)."""
+
+    def __init__(self, server_pid: int, db_url: str) -> None:
+        self.server_pid = server_pid
+        self.db_url = db_url
+
+    def _backends(self) -> list[int]:
+        name = urlsplit(self.db_url).path.lstrip("/")
+        with admin_connection(self.db_url) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+            return [int(r[0]) for r in rows]
+
+    def sample(self) -> dict[str, Any]:
+        server = [self.server_pid, *_children(self.server_pid)]
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "server": {p: _pid_cpu(p) for p in server},
+            "db": {p: _pid_cpu(p) for p in self._backends()},
+            "client": usage.ru_utime + usage.ru_stime,
+            "machine": _machine_busy(),
+        }
+
+    @staticmethod
+    def spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+        out = {
+            k: sum(v - before[k].get(p, 0.0) for p, v in after[k].items()) for k in ("server", "db")
+        }
+        out["client"] = after["client"] - before["client"]
+        out["machine"] = after["machine"] - before["machine"]
+        out["other"] = max(0.0, out["machine"] - out["server"] - out["db"] - out["client"])
+        return out
 
 
 def run_threads(targets: list[tuple[Any, tuple[Any, ...]]]) -> float:
@@ -304,7 +466,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def report(title: str, recorder: Recorder, elapsed: float) -> list[str]:
+def report(title: str, recorder: Recorder, elapsed: float, offered: float | None) -> list[str]:
     lines = [
         f"### {title} ({elapsed:.0f} s)",
         "",
@@ -312,21 +474,77 @@ def report(title: str, recorder: Recorder, elapsed: float) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     total = 0
+    everything: list[float] = []
     for name, s in sorted(recorder.stats.items()):
         errors = sum(n for k, n in s.outcomes.items() if k.startswith(("error", "refused")))
         total += len(s.latencies)
+        everything += s.latencies
         p50, p95, p99 = (percentile(s.latencies, p) * 1000 for p in (50, 95, 99))
         lines.append(
             f"| `{name}` | {len(s.latencies)} | {len(s.latencies) / elapsed:.1f} | "
             f"{p50:.0f} | {p95:.0f} | {p99:.0f} | {s.outcomes['conflict']} | {errors} |"
         )
-    lines.append(f"| all | {total} | {total / elapsed:.1f} | | | | | |")
+    p50, p95, p99 = (percentile(everything, p) * 1000 for p in (50, 95, 99))
+    lines.append(
+        f"| all | {total} | {total / elapsed:.1f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | | |"
+    )
     kinds: Counter[str] = Counter()
     for s in recorder.stats.values():
         kinds.update({k: n for k, n in s.outcomes.items() if k.startswith(("error", "refused"))})
     lines.append("")
+    if offered is not None:
+        lines.append(
+            f"Offered: {offered:.1f} requests/s (every answer instant); "
+            f"served {total / elapsed:.1f}/s."
+        )
     lines.append(f"Errors by kind: {dict(kinds) or 'none'}")
+    if recorder.cpu and total:
+        cpu = recorder.cpu
+        cores = os.cpu_count() or 1
+        per = {k: cpu[k] / total * 1000 for k in ("server", "db", "client")}
+        lines.append(
+            f"CPU per request: server {per['server']:.1f} ms, PostgreSQL {per['db']:.1f} ms, "
+            f"client {per['client']:.1f} ms; the machine's {cores} cores were "
+            f"{cpu['machine'] / elapsed / cores:.0%} busy, "
+            f"{cpu['other'] / elapsed / cores:.0%} of it other processes."
+        )
     return lines
+
+
+def deadline_day(
+    port: int,
+    work: Workload,
+    viewers: int,
+    args: argparse.Namespace,
+    think: Think,
+    meter: CpuMeter,
+) -> tuple[Recorder, float]:
+    recorder = Recorder()
+    before = meter.sample()
+    stop = time.monotonic() + args.duration
+    viewer = (viewer_loop, (port, work.viewer_token, recorder, stop, args.requests, think))
+    elapsed = run_threads(
+        [
+            *[
+                (reporter_loop, (port, p, work, recorder, stop, args.requests, think))
+                for p in work.reporters
+            ],
+            *[viewer] * viewers,
+        ]
+    )
+    recorder.cpu = CpuMeter.spent(before, meter.sample())
+    return recorder, elapsed
+
+
+def ceiling(
+    port: int, users: int, args: argparse.Namespace, think: Think, meter: CpuMeter
+) -> tuple[Recorder, float]:
+    recorder = Recorder()
+    before = meter.sample()
+    stop = time.monotonic() + args.duration
+    elapsed = run_threads([(health_loop, (port, recorder, stop, args.requests, think))] * users)
+    recorder.cpu = CpuMeter.spent(before, meter.sample())
+    return recorder, elapsed
 
 
 def main() -> int:
@@ -334,11 +552,27 @@ def main() -> int:
     parser.add_argument("--reporters", type=int, default=200)
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--duration", type=float, default=30, help="seconds per scenario")
+    parser.add_argument(
+        "--think",
+        type=Think.parse,
+        default=Think(1, 3),
+        help="think time between a user's requests, LOW-HIGH seconds (default 1-3; 0 for none)",
+    )
+    parser.add_argument(
+        "--saturation",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run both scenarios with no think time (default: yes)",
+    )
     parser.add_argument("--requests", type=int, default=400, help="cap per simulated user")
     parser.add_argument("--scale", type=int, default=1, help="chuangye demo --scale")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("CHUANGYE_WORKERS", "2")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("CHUANGYE_THREADS", "4")))
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: chuangye serve's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: serve's)")
     parser.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/chuangye_bench")
+    parser.add_argument(
+        "--template",
+        help="copy this existing demo database (same server) instead of running chuangye demo",
+    )
     args = parser.parse_args()
     if urlsplit(args.db_url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the benchmark only runs against a database on this machine")
@@ -352,10 +586,11 @@ def main() -> int:
     server: subprocess.Popen[bytes] | None = None
     log = data_dir / "server.log"
     print(f"database {args.db_url}, data {data_dir}", flush=True)
-    recreate_database(args.db_url)
+    recreate_database(args.db_url, template=args.template)
     try:
         run_cli(env, "manage", "migrate", "--verbosity", "0")
-        run_cli(env, "demo", "--scale", str(args.scale))
+        if not args.template:
+            run_cli(env, "demo", "--scale", str(args.scale))
         work = prepare(args.reporters)
         from django.db import connections
 
@@ -371,10 +606,8 @@ def main() -> int:
                     HOST,
                     "--port",
                     str(port),
-                    "--workers",
-                    str(args.workers),
-                    "--threads",
-                    str(args.threads),
+                    *(["--workers", str(args.workers)] if args.workers else []),
+                    *(["--threads", str(args.threads)] if args.threads else []),
                 ],
                 env=env,
                 stdout=out,
@@ -388,44 +621,49 @@ def main() -> int:
                 raise SystemExit("server did not start:\n" + log.read_text()[-2000:])
             time.sleep(0.5)
         bureaus = len({p["department"] for p in work.reporters})
+        shape = server_shape(log)
         print(
-            f"server: gunicorn {args.workers} workers × {args.threads} threads on {HOST}:{port}; "
+            f"server: gunicorn {shape} on {HOST}:{port}; "
             f"{len(work.reporters)} reporters over {bureaus} bureaus, {args.viewers} viewers, "
             f"{work.year}-{work.month:02d} round",
             flush=True,
         )
         users = args.reporters + args.viewers
-
-        deadline_day = Recorder()
-        stop = time.monotonic() + args.duration
-        viewer = (viewer_loop, (port, work.viewer_token, deadline_day, stop, args.requests))
-        elapsed = run_threads(
-            [
-                *[
-                    (reporter_loop, (port, p, work, deadline_day, stop, args.requests))
-                    for p in work.reporters
-                ],
-                *[viewer] * args.viewers,
+        think: Think = args.think
+        offered = users / think.mean if think.high else None
+        meter = CpuMeter(server.pid, args.db_url)
+        runs = [think] + ([NO_THINK] if args.saturation and think.high else [])
+        lines: list[str] = []
+        medians: list[str] = []
+        for pace in runs:
+            mixed, elapsed = deadline_day(port, work, args.viewers, args, pace, meter)
+            lines += [
+                *report(
+                    f"Deadline day: {args.reporters} reporters + {args.viewers} viewers, {pace}",
+                    mixed,
+                    elapsed,
+                    offered if pace.high else None,
+                ),
+                "",
             ]
-        )
-        lines = report(
-            f"Deadline day: {args.reporters} reporters + {args.viewers} viewers",
-            deadline_day,
-            elapsed,
-        )
-
-        ceiling = Recorder()
-        stop = time.monotonic() + args.duration
-        elapsed = run_threads([(health_loop, (port, ceiling, stop, args.requests))] * users)
-        lines += ["", *report(f"Ceiling: {users} users on /healthz", ceiling, elapsed)]
-        print("\n".join(lines))
-        cockpit = deadline_day.stats["GET /api/v1/progress?org_unit=all"].latencies
-        health = ceiling.stats["GET /healthz"].latencies
-        if cockpit and health:
-            print(
-                f"\ncockpit p50 / bare-view p50 under the same concurrency: "
-                f"{statistics.median(cockpit) / statistics.median(health):.1f}×"
-            )
+            bare, elapsed = ceiling(port, users, args, pace, meter)
+            lines += [
+                *report(
+                    f"Ceiling: {users} users on /healthz, {pace}",
+                    bare,
+                    elapsed,
+                    offered if pace.high else None,
+                ),
+                "",
+            ]
+            cockpit = mixed.stats["GET /api/v1/progress?org_unit=all"].latencies
+            health = bare.stats["GET /healthz"].latencies
+            if cockpit and health:
+                medians.append(
+                    f"{pace}: cockpit p50 / bare-view p50 under the same load: "
+                    f"{statistics.median(cockpit) / statistics.median(health):.1f}×"
+                )
+        print("\n".join(lines + medians))
     finally:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)

@@ -68,15 +68,18 @@ def access_for(user: Any) -> Access:
     roles: set[str] = set()
     units: set[int] = set()
     departments: set[int] = set()
-    rows = user.memberships.filter(active=True).select_related("department")
-    for m in rows:
-        roles.add(m.role)
-        if m.org_unit_id:
-            units.add(m.org_unit_id)
-        if m.department_id:
-            departments.add(m.department_id)
-            if m.department.level == DepartmentLevel.DISTRICT:
-                units.add(m.department.org_unit_id)
+    # Plain tuples, not model instances: this runs on every authenticated request.
+    rows = user.memberships.filter(active=True).values_list(
+        "role", "org_unit_id", "department_id", "department__level", "department__org_unit_id"
+    )
+    for role, org_unit_id, department_id, level, department_unit_id in rows:
+        roles.add(role)
+        if org_unit_id:
+            units.add(org_unit_id)
+        if department_id:
+            departments.add(department_id)
+            if level == DepartmentLevel.DISTRICT:
+                units.add(department_unit_id)
     access = Access(
         frozenset(roles),
         frozenset(units),

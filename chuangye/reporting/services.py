@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from chuangye.accounts.access import access_for
-from chuangye.accounts.choices import Role
+from chuangye.accounts.choices import DepartmentLevel, OrgUnitKind, Role
 from chuangye.accounts.models import Department, Membership, OrgUnit
 from chuangye.core import audit
 from chuangye.monitoring import facts
@@ -29,6 +31,8 @@ from chuangye.reporting.models import (
     ReportingRound,
 )
 
+DISTRICT_KINDS = (OrgUnitKind.COUNTY, OrgUnitKind.ZONE)  # what duties() counts as districts
+
 
 class ReportingError(ValueError):
     """A refused write; the message is for the user (Chinese)."""
@@ -36,6 +40,33 @@ class ReportingError(ValueError):
 
 class StaleWrite(ReportingError):
     """Someone else saved the row after the caller read it."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
+
+
+def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a write transaction again (twice at most) when PostgreSQL broke a deadlock by
+    aborting it: the rolled-back attempt left nothing behind, so the retry is the same write.
+
+    Only an outermost transaction is retried; inside a caller's transaction the error goes up.
+    """
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        outermost = not transaction.get_connection().in_atomic_block
+        for attempt in (1, 2, 3):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as exc:
+                code = getattr(exc.__cause__, "sqlstate", None)
+                if code != DEADLOCK or not outermost or attempt == 3:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return run
 
 
 def _actor_pk(actor: Any) -> Any:
@@ -197,11 +228,31 @@ def plausibility(value: DataValue) -> str | None:
 # --- figures ----------------------------------------------------------------------------------
 
 
-def _duty_department(indicator: Indicator, org_unit: OrgUnit, month: int) -> Department:
-    for duty in duties(indicator.plan, month, include_prefilled=False):
-        if duty.indicator.pk == indicator.pk and duty.org_unit.pk == org_unit.pk:
-            return duty.department
-    raise ReportingError(f"{org_unit.name}本月无需填报“{indicator.name}”")
+def _duty_department(indicator: Indicator, org_unit: OrgUnit) -> Department:
+    """Who reports this one cell: the answer ``duties()`` gives for it, found with one query.
+
+    The caller has checked that the indicator is manual and asked this month. The plan's city
+    and its districts and zones are the units; an indicator with an owner is reported by the
+    owner, for the districts (``by_district``) or for the city, and one without by each
+    district's counterpart of the plan's coordinating department.
+    """
+    plan = indicator.plan
+    city_id = plan.org_unit_id
+    department = None
+    is_district = org_unit.parent_id == city_id and org_unit.kind in DISTRICT_KINDS
+    if indicator.owner_id is not None:
+        owned = is_district if indicator.by_district else org_unit.pk == city_id
+        if owned:
+            department = Department.objects.filter(pk=indicator.owner_id).first()
+    elif is_district and plan.coordinating_department_id is not None:
+        department = Department.objects.filter(
+            level=DepartmentLevel.DISTRICT,
+            counterpart_id=plan.coordinating_department_id,
+            org_unit=org_unit,
+        ).last()  # duties() keeps the last of its Meta ordering too
+    if department is None:
+        raise ReportingError(f"{org_unit.name}本月无需填报“{indicator.name}”")
+    return department
 
 
 def _changed_by_message(row: DataValue | ProgressUpdate) -> str:
@@ -210,6 +261,7 @@ def _changed_by_message(row: DataValue | ProgressUpdate) -> str:
     return f"该数据已被 {who} 于 {when} 修改，请刷新后再编辑（您的修改未保存）"
 
 
+@retry_on_deadlock
 @transaction.atomic
 def save_value(
     *,
@@ -229,7 +281,7 @@ def save_value(
         raise ReportingError(f"“{indicator.name}”由业务系统自动汇总，无需填报")
     if not indicator.asked_in_month(month):
         raise ReportingError(f"“{indicator.name}”按季度报送，{month}月无需填报")
-    department = _duty_department(indicator, org_unit, month)
+    department = _duty_department(indicator, org_unit)
     _require(actor, Role.REPORTER, department)
     number = parse_number(value, indicator)
     rnd = round_for(indicator.plan, year, month)
@@ -238,6 +290,9 @@ def save_value(
         .filter(indicator=indicator, org_unit=org_unit, year=year, month=month)
         .first()
     )
+    if row is not None:
+        # The cell's own indicator and unit, so naming the row (audit, messages) reads nothing.
+        row.indicator, row.org_unit = indicator, org_unit
     if row is None or not row.reopened:
         if today < rnd.opens_on:
             raise ReportingError(f"{rnd.label}数据 {rnd.opens_on} 起才能填报")
@@ -246,16 +301,27 @@ def save_value(
     if row is None:
         if expected_version not in (None, 0):
             raise StaleWrite("该数据已被删除或尚未创建，请刷新后再编辑")
-        row = DataValue.objects.create(
-            indicator=indicator,
-            org_unit=org_unit,
-            department=department,
-            year=year,
-            month=month,
-            value=number,
-            note=note.strip(),
-            updated_by=_actor_pk(actor),
-        )
+        try:
+            with transaction.atomic():
+                row = DataValue.objects.create(
+                    indicator=indicator,
+                    org_unit=org_unit,
+                    department=department,
+                    year=year,
+                    month=month,
+                    value=number,
+                    note=note.strip(),
+                    updated_by=_actor_pk(actor),
+                )
+        except IntegrityError:
+            # A colleague created the cell after our look-up (a lock cannot cover a row that
+            # does not exist yet): their figure stands, as with any other concurrent save.
+            cell = {"indicator": indicator, "org_unit": org_unit, "year": year, "month": month}
+            if DataValue.objects.filter(**cell).exists():
+                raise StaleWrite(
+                    "该数据已被其他用户填写，请刷新后再编辑（您的修改未保存）"
+                ) from None
+            raise
         audit.record(
             "reporting.value.create",
             actor=actor,
@@ -277,7 +343,8 @@ def save_value(
     )
     if not updated:  # pragma: no cover - the row lock above makes this unreachable
         raise StaleWrite(_changed_by_message(row))
-    row.refresh_from_db()
+    # Only what the update changed: the cached indicator and unit stay (no re-reads for str()).
+    row.refresh_from_db(fields=["value", "note", "version", "updated_by", "updated_at"])
     audit.record(
         "reporting.value.update",
         actor=actor,
