@@ -274,3 +274,25 @@ def test_import_failing_after_the_writes_saves_nothing(
     assert a.applicant is not None
     a.applicant.refresh_from_db()
     assert a.applicant.first_supported_on is None
+
+
+def test_a_failure_mid_file_stops_the_reading_thread(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    a, b, c, _ = approved["apps"]
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(imports, "BATCH", 1)
+    monkeypatch.setattr(imports, "_handle", broken)
+    with pytest.raises(RuntimeError):
+        imports.import_disbursements(
+            workbook([row(a), row(b), row(c)] * 20),
+            bank=approved["bank"],
+            actor=approved["personas"]["bank_officer"],
+        )
+    assert not [t for t in threading.enumerate() if t.name == "disbursement-import-reader"]
+    assert not DisbursementImport.objects.exists()

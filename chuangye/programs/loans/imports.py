@@ -15,7 +15,7 @@ import hashlib
 import queue
 import threading
 import zipfile
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -265,7 +265,7 @@ def _read(
             put(exc)
 
 
-def _chunks(stream: IO[bytes]) -> Iterator[_Chunk]:
+def _chunks(stream: IO[bytes]) -> Generator[_Chunk, None, None]:
     """The workbook's chunks, read one or two ahead by a thread (memory stays a few batches)."""
     chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -583,12 +583,13 @@ def import_disbursements(
             now=timezone.now(),
         )
         seen_rows = 0
-        for chunk in _chunks(stream):
-            seen_rows += chunk.seen
-            for problem in chunk.problems:
-                state.error(*problem)
-            if chunk.rows:
-                _handle(chunk.rows, ctx, state)
+        with closing(_chunks(stream)) as chunks:  # stops the reading thread on any exit
+            for chunk in chunks:
+                seen_rows += chunk.seen
+                for problem in chunk.problems:
+                    state.error(*problem)
+                if chunk.rows:
+                    _handle(chunk.rows, ctx, state)
         if seen_rows == 0:
             raise DisbursementImportError([_("文件中没有放款记录")])
         if state.errors:
