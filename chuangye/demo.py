@@ -371,13 +371,16 @@ def build_plan_demo(
     from chuangye.programs.loans.demo import build_loans_demo
 
     # Loans are Weihai's: they grow with Weihai's share of the registry, not the province's.
-    loans_scale = max(1, round(scale * share))
-    result.update(
-        {
-            f"loans_{k}": v
-            for k, v in build_loans_demo(plan, today, seed=seed, scale=loans_scale).items()
-        }
-    )
+    # Their setup looks for the city as the only root, so it runs before any fictitious city
+    # exists (on a rerun with fictitious cities it has already run).
+    if not OrgUnit.objects.filter(code__startswith=EXTRA_CITY_PREFIX).exists():
+        loans_scale = max(1, round(scale * share))
+        result.update(
+            {
+                f"loans_{k}": v
+                for k, v in build_loans_demo(plan, today, seed=seed, scale=loans_scale).items()
+            }
+        )
     if cities > 1:
         # After the loans demo, which looks for Weihai as the only root.
         districts = ensure_extra_cities(cities)

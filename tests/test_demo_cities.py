@@ -22,6 +22,7 @@ from chuangye.monitoring import facts
 from chuangye.monitoring.models import Fact
 from chuangye.plans.services import activate_allocation, propose_allocation
 from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord, Venture
+from chuangye.reporting.duties import duties
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,8 @@ def test_extra_cities_hold_records_and_leave_weihai_unchanged(
         == weihai_facts
     )
     assert _weihai_cockpit(leader, ",".join(WEIHAI)) == before
+    # Reporting duties stay the plan's: Weihai and its districts only.
+    assert {d.org_unit.code for d in duties(plan, 6)} <= set(WEIHAI)
     board = APIClient().get("/board/", {"date": "2025-07-15"})
     assert board.status_code == 200
     assert "演示第" not in board.content.decode()

@@ -21,8 +21,11 @@ class Duty:
         return not self.indicator.is_manual
 
 
-def _districts() -> list[OrgUnit]:
-    return list(OrgUnit.objects.filter(kind__in=["county", "zone"]).order_by("order", "code"))
+def _districts(city: OrgUnit) -> list[OrgUnit]:
+    """The plan's districts and zones (never another city's, should the database hold several)."""
+    return list(
+        OrgUnit.objects.filter(parent=city, kind__in=["county", "zone"]).order_by("order", "code")
+    )
 
 
 def district_bureaus(plan: Plan) -> dict[int, Department]:
@@ -41,8 +44,8 @@ def duties(
     plan: Plan, month: int, *, departments: set[int] | None = None, include_prefilled: bool = True
 ) -> list[Duty]:
     """Every figure of the month and who reports it, optionally only for some departments."""
-    districts = _districts()
-    city = OrgUnit.objects.get(parent__isnull=True)
+    city = plan.org_unit
+    districts = _districts(city)
     bureaus = district_bureaus(plan)
     result: list[Duty] = []
     indicators = plan.indicators.select_related("owner").order_by("code")
