@@ -1,11 +1,11 @@
 """Cockpit cost against registry size, on SQLite and PostgreSQL, in one run.
 
-For each backend and scale: build demo data (``chuangye demo --scale N --cities C``, timed), then
-in a fresh process time ``GET /api/v1/progress`` for every target × every unit of Weihai (the city
-and its districts; with C = 1 that is ``org_unit=all``), the single SQL query that reads the Fact
-rows it shows, and the public board page. Prints medians and the ratios the design promises: cost
-flat in registry size (and in the other cities' records), and close to the one query. Each
-database is dropped after its row.
+For each scale: build demo data (``chuangye demo --scale N --cities C``, timed) for every backend
+side by side, then for each backend in a fresh process time ``GET /api/v1/progress`` for every
+target × every unit of Weihai (the city and its districts; with C = 1 that is ``org_unit=all``),
+the single SQL query that reads the Fact rows it shows, and the public board page. Prints medians
+and the ratios the design promises: cost flat in registry size (and in the other cities'
+records), and close to the one query. Each database is dropped after its row.
 
     uv run python bench/bench_cockpit.py --scales 1 10 100 --cities 16 \
         [--backends sqlite postgres] [--runs 30]
@@ -23,7 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -111,6 +113,31 @@ def run(cmd: list[str], env: dict[str, str]) -> str:
     return out.stdout
 
 
+def build(backend: str, scale: int, cities: int) -> tuple[dict[str, str], float, Any]:
+    """A fresh database with demo data: (environment, build seconds, a function dropping it)."""
+    data = tempfile.mkdtemp(prefix=f"bench-{backend}-{scale}-")
+    env = {**os.environ, "CHUANGYE_DATA_DIR": data}
+    env.pop("DATABASE_URL", None)
+    name = f"chuangye_bench_{scale}_{cities}"
+    psql = ["psql", PG_BASE + "/postgres", "-qc"]
+    if backend == "postgres":
+        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name}"], check=True)
+        subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True)
+        env["DATABASE_URL"] = f"{PG_BASE}/{name}"
+    run(["uv", "run", "--frozen", "chuangye", "manage", "migrate", "-v0"], env)
+    start = time.perf_counter()
+    demo = ["uv", "run", "--frozen", "chuangye", "demo", "--scale", str(scale)]
+    run([*demo, "--cities", str(cities)], env)
+    build_s = time.perf_counter() - start
+
+    def drop() -> None:
+        if backend == "postgres":
+            subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name}"], check=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+    return env, build_s, drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
@@ -123,39 +150,13 @@ def main() -> None:
         print(json.dumps(worker(args.runs)))
         return
     rows = []
-    # Scale outer, backend inner: both backends' rows of a scale come side by side.
+    # Scale outer, backend inner: a scale's databases are built side by side (one process each),
+    # then measured one after the other, so both backends' rows of a scale see the same machine.
     for scale in args.scales:
-        for backend in args.backends:
-            data = tempfile.mkdtemp(prefix=f"bench-{backend}-{scale}-")
-            env = {**os.environ, "CHUANGYE_DATA_DIR": data}
-            env.pop("DATABASE_URL", None)
-            if backend == "postgres":
-                name = f"chuangye_bench_{scale}_{args.cities}"
-                subprocess.run(
-                    ["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
-                    check=True,
-                )
-                subprocess.run(
-                    ["psql", PG_BASE + "/postgres", "-qc", f"CREATE DATABASE {name}"], check=True
-                )
-                env["DATABASE_URL"] = f"{PG_BASE}/{name}"
-            run(["uv", "run", "--frozen", "chuangye", "manage", "migrate", "-v0"], env)
-            start = time.perf_counter()
-            run(
-                [
-                    "uv",
-                    "run",
-                    "--frozen",
-                    "chuangye",
-                    "demo",
-                    "--scale",
-                    str(scale),
-                    "--cities",
-                    str(args.cities),
-                ],
-                env,
-            )
-            build_s = time.perf_counter() - start
+        with ThreadPoolExecutor(len(args.backends)) as pool:
+            jobs = [pool.submit(build, b, scale, args.cities) for b in args.backends]
+            built = [job.result() for job in jobs]
+        for backend, (env, build_s, drop) in zip(args.backends, built, strict=True):
             result = json.loads(
                 run(
                     [
@@ -174,12 +175,7 @@ def main() -> None:
             result.update(backend=backend, scale=scale, cities=args.cities, build_s=build_s)
             rows.append(result)
             print(json.dumps(result), flush=True)
-            if backend == "postgres":
-                subprocess.run(
-                    ["psql", PG_BASE + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
-                    check=True,
-                )
-            shutil.rmtree(data, ignore_errors=True)
+            drop()
     print()
     print(
         f"{'backend':<9}{'scale':>6}{'cities':>7}{'records':>11}{'build s':>9}{'api ms':>9}"
