@@ -157,8 +157,8 @@ class AllocationViewSet(
 ):
     """Allocation versions of the active plan; an item adds the ledger.
 
-    Writes (propose, set-quota, activate) are the coordinator's: 404 when the caller cannot see
-    the plan or version, 403 when they can see it but may not change it.
+    Writes (propose, set-quota, activate, discard a draft) are the coordinator's: 404 when the
+    caller cannot see the plan or version, 403 when they can see it but may not change it.
     """
 
     def get_queryset(self) -> QuerySet[AllocationVersion]:
@@ -211,6 +211,17 @@ class AllocationViewSet(
         except services.AllocationError as exc:
             raise _refused(exc) from exc
         return Response(AllocationLineSerializer(line).data)
+
+    @extend_schema(request=None, responses={204: None, **ERRORS})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Discard a draft version (the version in force and superseded ones are kept)."""
+        version = self.get_object()
+        _require_coordinator(request.user)
+        try:
+            services.discard_allocation(version, actor=request.user)
+        except services.AllocationError as exc:
+            raise _refused(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: AllocationDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

@@ -4,7 +4,9 @@ The table below says, for each route, who may use it; everyone else must be refu
 project refuses (404 for a signed-in user, as if the object did not exist; the login page for an
 anonymous visitor of a page; 401/403 for an anonymous API caller). A route that is not in the
 table fails :func:`test_every_route_has_an_entry`, so a new endpoint cannot ship without a
-decision about who sees it. Known deviations of today's code are listed in ``KNOWN_PROBLEMS``
+decision about who sees it. The personas are the demo's (plan roles, the four loan-staff roles,
+the separated system and security administrators) plus a signed-in outsider and an anonymous
+visitor. Known deviations of today's code are listed in ``KNOWN_PROBLEMS``
 with the correct outcome still in the table; fixing one makes the test ask for its removal.
 """
 
@@ -22,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
+PASSWORD = "Test-Passw0rd!"
 
 PERSONAS = (
     "coordinator",
@@ -33,19 +36,43 @@ PERSONAS = (
     "auditor",
     "entrepreneur",
     "admin",
+    "street_officer",
+    "loan_officer",
+    "guarantor_officer",
+    "bank_officer",
+    "sysadmin",
+    "secadmin",
     "outsider",
     "anonymous",
 )
 EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 CITY_WIDE = frozenset({"coordinator", "leader", "admin"})
-PLAN = CITY_WIDE | {"reporter_huancui", "approver_huancui", "reporter_wendeng", "reporter_rsj"}
-HUANCUI = CITY_WIDE | {"reporter_huancui", "approver_huancui"}
+#: Programme staff (业务经办人员): the 环翠区人社局 receiving officer, the 市人社局 reviewer, and
+#: the guarantor's and the bank's officers. The role is a plan role, so all four see the plan's
+#: pages; each sees loans by its step and district, and only the first two keep the registry.
+LOAN_STAFF = frozenset({"street_officer", "loan_officer", "guarantor_officer", "bank_officer"})
+REPORTERS = frozenset({"reporter_huancui", "reporter_wendeng", "reporter_rsj"})
+PLAN = CITY_WIDE | LOAN_STAFF | REPORTERS | {"approver_huancui"}
+HUANCUI = CITY_WIDE | {"reporter_huancui", "approver_huancui", "street_officer"}
 WENDENG = CITY_WIDE | {"reporter_wendeng"}
-RSJ = CITY_WIDE | {"reporter_rsj"}
+RSJ = CITY_WIDE | {"reporter_rsj", "loan_officer"}
 COORDINATORS = frozenset({"coordinator", "admin"})
 AUDITORS = frozenset({"auditor", "admin"})
-REPORTERS = frozenset({"reporter_huancui", "reporter_wendeng", "reporter_rsj"})
+#: Who enters registry records (programme staff of the 人社 side), and who reads the registry.
+REGISTRARS = frozenset({"street_officer", "loan_officer"})
+REGISTRY = CITY_WIDE | REGISTRARS
+#: Loan pages for staff: city-wide readers and every loan step.
+LOAN_PAGES = CITY_WIDE | LOAN_STAFF
+#: The entrepreneur's own loan, past the bank: every step saw it, and the applicant.
+OWN_LOAN = LOAN_PAGES | {"entrepreneur"}
+#: Someone else's application returned at the street step: neither guarantor nor bank saw it.
+RETURNED_LOAN = CITY_WIDE | REGISTRARS
+POLICY_EDITORS = COORDINATORS | {"loan_officer"}
+BANK = frozenset({"bank_officer"})
+#: Staff of the lead department of the 督办单 (programme staff of that bureau see, not reply).
+NOTICE_REPLIERS = frozenset({"reporter_huancui", "approver_huancui"})
+SELF_ASSESSORS = REPORTERS | {"approver_huancui"}
 
 
 @dataclass(frozen=True)
@@ -84,11 +111,6 @@ SKIPPED = {
     "i18n/": "language switch, no data",
     "api/schema/": "API description (public by design, no data)",
     "api/docs/": "API documentation page (public by design, no data)",
-    # Loan work is done by four loan-staff personas outside this matrix's eleven; its scoping
-    # (applicant sees only their own, each step only its own role and district) is asserted
-    # route by route in tests/programs/test_loans_pages.py and test_loans_api.py.
-    "programs/loans/": "guarantee loans: scoping tested in tests/programs/test_loans_*.py",
-    "api/v1/^loan-": "guarantee loans API: scoping tested in tests/programs/test_loans_api.py",
 }
 FORMAT_SUFFIX = "same view as the route without the suffix"
 #: POST-only routes that answer anyone (a GET gets 405 even without a login).
@@ -136,7 +158,7 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "reporting/values/<int:pk>/attach/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "reporting/values/<int:pk>/reopen/": [post(HUANCUI, params={"pk": "huancui_value"})],
-    "reporting/progress/": [Case(PLAN)],
+    "reporting/progress/": [Case(PLAN - LOAN_STAFF)],  # reporters, approvers, city-wide
     "reporting/progress/<int:measure>/<str:department>/": [
         Case(
             frozenset({"reporter_huancui"}),
@@ -161,26 +183,62 @@ ROUTES: dict[str, list[Case]] = {
         Case(RSJ, {"code": "rsj"}),
     ],
     "board/": [Case(EVERYONE)],  # the public progress board
-    # --- entrepreneur registry: city-wide roles and programme staff; a person sees themself ---
-    "programs/entrepreneurs/": [Case(CITY_WIDE)],
-    "programs/entrepreneurs/new/": [Case(CITY_WIDE)],
+    # --- entrepreneur registry: city-wide readers and 人社 programme staff; a person sees themself;
+    # only programme staff enter records (a leader reads; the guarantor and bank see no one) ---
+    "programs/entrepreneurs/": [Case(REGISTRY)],
+    "programs/entrepreneurs/new/": [Case(REGISTRARS)],
     "programs/entrepreneurs/me/": [Case(SIGNED_IN)],  # one's own record, if any
     "programs/entrepreneurs/<int:pk>/": [
-        Case(CITY_WIDE | {"entrepreneur"}, {"pk": "own_person"}),
-        Case(CITY_WIDE, {"pk": "other_person"}),
+        Case(REGISTRY | {"entrepreneur"}, {"pk": "own_person"}),
+        Case(REGISTRY, {"pk": "other_person"}),
     ],
     "programs/entrepreneurs/<int:pk>/unmask/": [
-        post(CITY_WIDE | {"entrepreneur"}, params={"pk": "own_person"}),
-        post(CITY_WIDE, params={"pk": "other_person"}),
+        post(REGISTRY | {"entrepreneur"}, params={"pk": "own_person"}),
+        post(REGISTRY, params={"pk": "other_person"}),
     ],
-    "programs/entrepreneurs/<int:pk>/support/": [post(CITY_WIDE, params={"pk": "own_person"})],
-    "programs/entrepreneurs/<int:pk>/ventures/": [post(CITY_WIDE, params={"pk": "own_person"})],
+    "programs/entrepreneurs/<int:pk>/support/": [post(REGISTRARS, params={"pk": "own_person"})],
+    "programs/entrepreneurs/<int:pk>/ventures/": [post(REGISTRARS, params={"pk": "own_person"})],
     "programs/entrepreneurs/ventures/<int:pk>/": [
-        Case(CITY_WIDE | {"entrepreneur"}, {"pk": "own_venture"})
+        Case(REGISTRY | {"entrepreneur"}, {"pk": "own_venture"})
     ],
     "programs/entrepreneurs/ventures/<int:pk>/jobs/": [
-        post(CITY_WIDE, params={"pk": "own_venture"})
+        post(REGISTRARS, params={"pk": "own_venture"})
     ],
+    # --- guarantee loans: staff pages by role; an application as far as each step has seen it ---
+    "programs/loans/": [Case(LOAN_PAGES)],
+    "programs/loans/apply/": [Case(SIGNED_IN)],  # the form only for a registered entrepreneur
+    "programs/loans/mine/": [Case(SIGNED_IN)],  # one's own applications
+    "programs/loans/new/": [Case(REGISTRARS)],  # staff filing for someone: street and 人社
+    "programs/loans/<int:pk>/": [
+        Case(OWN_LOAN, {"pk": "loan"}),
+        Case(RETURNED_LOAN, {"pk": "returned_loan"}),
+    ],
+    # Workflow posts reach everyone who sees the application; the step's role is the service's.
+    "programs/loans/<int:pk>/act/": [
+        post(OWN_LOAN, params={"pk": "loan"}),
+        post(RETURNED_LOAN, params={"pk": "returned_loan"}),
+    ],
+    "programs/loans/<int:pk>/resubmit/": [Case(RETURNED_LOAN, {"pk": "returned_loan"})],
+    "programs/loans/<int:pk>/disburse/": [post(OWN_LOAN, params={"pk": "loan"})],
+    "programs/loans/<int:pk>/event/": [post(OWN_LOAN, params={"pk": "loan"})],
+    "programs/loans/<int:pk>/unmask/": [post(LOAN_PAGES, params={"pk": "loan"})],
+    "programs/loans/<int:pk>/materials/<int:mid>/": [
+        Case(OWN_LOAN, {"pk": "loan", "mid": "material"})
+    ],
+    "programs/loans/<int:pk>/schedule/": [
+        Case(OWN_LOAN, {"pk": "loan"}),
+        Case(LOAN_PAGES, {"pk": "loan"}, query="format=xlsx"),  # the statement is staff's
+    ],
+    "programs/loans/subsidies/": [Case(LOAN_PAGES)],
+    "programs/loans/subsidies/claim/": [post(BANK)],
+    "programs/loans/subsidies/pay/": [post(LOAN_PAGES, data={"period": "2025Q3"})],
+    "programs/loans/import/": [Case(BANK)],
+    "programs/loans/import/template/": [Case(BANK)],
+    "programs/loans/policy/": [Case(LOAN_PAGES)],
+    "programs/loans/policy/new/": [Case(POLICY_EDITORS)],
+    "programs/loans/policy/<int:pk>/": [Case(POLICY_EDITORS, {"pk": "policy"})],
+    "programs/loans/lpr/new/": [Case(POLICY_EDITORS)],
+    "programs/loans/lpr/<int:pk>/": [Case(POLICY_EDITORS, {"pk": "lpr"})],
     # --- 通报, 督办单 and 考核 ---
     "documents/": [Case(PLAN)],
     "documents/bulletins/": [Case(PLAN)],
@@ -254,18 +312,88 @@ ROUTES: dict[str, list[Case]] = {
     "api/v1/allocations/<pk>/set-quota/": [
         post(COORDINATORS, params={"pk": "allocation"}, forbid=PLAN - COORDINATORS)
     ],
-    "api/v1/persons/": [listing(CITY_WIDE | {"entrepreneur"})],
+    "api/v1/persons/": [listing(REGISTRY | {"entrepreneur"})],
+    "api/v1/persons/me/": [Case(frozenset({"entrepreneur"}))],  # one's own record, if any
     "api/v1/persons/<pk>/": [
-        Case(CITY_WIDE | {"entrepreneur"}, {"pk": "own_person"}),
-        Case(CITY_WIDE, {"pk": "other_person"}),
+        Case(REGISTRY | {"entrepreneur"}, {"pk": "own_person"}),
+        Case(REGISTRY, {"pk": "other_person"}),
     ],
-    "api/v1/persons/<pk>/unmask/": [post(CITY_WIDE, params={"pk": "other_person"})],
-    "api/v1/ventures/": [listing(CITY_WIDE | {"entrepreneur"})],
-    "api/v1/ventures/<pk>/": [Case(CITY_WIDE | {"entrepreneur"}, {"pk": "own_venture"})],
-    "api/v1/support-records/": [listing(CITY_WIDE | {"entrepreneur"})],
-    "api/v1/support-records/<pk>/": [Case(CITY_WIDE | {"entrepreneur"}, {"pk": "own_support"})],
-    "api/v1/job-records/": [listing(CITY_WIDE | {"entrepreneur"})],
-    "api/v1/job-records/<pk>/": [Case(CITY_WIDE | {"entrepreneur"}, {"pk": "own_jobs"})],
+    "api/v1/persons/<pk>/unmask/": [post(REGISTRY, params={"pk": "other_person"})],
+    "api/v1/ventures/": [listing(REGISTRY | {"entrepreneur"})],
+    "api/v1/ventures/<pk>/": [Case(REGISTRY | {"entrepreneur"}, {"pk": "own_venture"})],
+    "api/v1/support-records/": [listing(REGISTRY | {"entrepreneur"})],
+    "api/v1/support-records/<pk>/": [Case(REGISTRY | {"entrepreneur"}, {"pk": "own_support"})],
+    "api/v1/job-records/": [listing(REGISTRY | {"entrepreneur"})],
+    "api/v1/job-records/<pk>/": [Case(REGISTRY | {"entrepreneur"}, {"pk": "own_jobs"})],
+    "api/v1/loan-applications/": [listing(OWN_LOAN)],
+    "api/v1/loan-applications/<pk>/": [
+        Case(OWN_LOAN, {"pk": "loan"}),
+        Case(RETURNED_LOAN, {"pk": "returned_loan"}),
+    ],
+    "api/v1/loan-applications/<pk>/advance/": [
+        post(OWN_LOAN, params={"pk": "loan"}),
+        post(RETURNED_LOAN, params={"pk": "returned_loan"}),
+    ],
+    "api/v1/loan-applications/<pk>/return/": [post(RETURNED_LOAN, params={"pk": "returned_loan"})],
+    "api/v1/loan-applications/<pk>/reject/": [post(RETURNED_LOAN, params={"pk": "returned_loan"})],
+    "api/v1/loan-applications/<pk>/eligibility/": [
+        Case(OWN_LOAN, {"pk": "loan"}),
+        Case(RETURNED_LOAN, {"pk": "returned_loan"}),
+    ],
+    "api/v1/loan-applications/<pk>/disburse/": [post(OWN_LOAN, params={"pk": "loan"})],
+    "api/v1/loan-applications/<pk>/event/": [post(OWN_LOAN, params={"pk": "loan"})],
+    "api/v1/loan-applications/<pk>/unmask/": [post(LOAN_PAGES, params={"pk": "loan"})],
+    "api/v1/loan-applications/<pk>/materials/<mid>/": [
+        Case(OWN_LOAN, {"pk": "loan", "mid": "material"})
+    ],
+    "api/v1/loan-applications/<pk>/schedule/": [Case(OWN_LOAN, {"pk": "loan"})],
+    "api/v1/loan-applications/import-disbursements/": [post(BANK, forbid=LOAN_PAGES - BANK)],
+    "api/v1/loan-applications/import-template/": [Case(BANK, forbid=LOAN_PAGES - BANK)],
+    "api/v1/loan-subsidies/claim/": [post(BANK, forbid=LOAN_PAGES - BANK)],
+    "api/v1/loan-subsidies/pay/": [
+        post(frozenset({"loan_officer"}), forbid=LOAN_PAGES - {"loan_officer"})
+    ],
+    "api/v1/loan-lpr-rates/": [listing(LOAN_PAGES)],
+    "api/v1/loan-lpr-rates/<pk>/": [Case(LOAN_PAGES, {"pk": "lpr"})],
+    "api/v1/loan-subsidies/": [listing(OWN_LOAN)],
+    "api/v1/loan-subsidies/<pk>/": [Case(OWN_LOAN, {"pk": "subsidy"})],
+    # --- 通报, 督办单 and 考核 over the API: 404 unseen, 403 seen but not theirs to change ---
+    "api/v1/bulletins/": [listing(CITY_WIDE)],  # the world's only bulletin is a draft
+    "api/v1/bulletins/<pk>/": [Case(CITY_WIDE, {"pk": "draft_bulletin"})],
+    "api/v1/bulletins/<pk>/refresh/": [
+        post(COORDINATORS, params={"pk": "draft_bulletin"}, forbid=CITY_WIDE - COORDINATORS)
+    ],
+    "api/v1/bulletins/<pk>/issue/": [
+        post(COORDINATORS, params={"pk": "draft_bulletin"}, forbid=CITY_WIDE - COORDINATORS)
+    ],
+    "api/v1/bulletins/<pk>/download/<fmt>/": [
+        Case(CITY_WIDE, {"pk": "draft_bulletin", "fmt": "xlsx"})
+    ],
+    "api/v1/bulletins/<pk>/charts/<chart>/": [
+        Case(CITY_WIDE, {"pk": "draft_bulletin", "chart": "trend"})
+    ],
+    "api/v1/supervision-notices/": [listing(HUANCUI)],
+    "api/v1/supervision-notices/candidates/": [Case(COORDINATORS, forbid=PLAN - COORDINATORS)],
+    "api/v1/supervision-notices/<pk>/": [Case(HUANCUI, {"pk": "huancui_notice"})],
+    "api/v1/supervision-notices/<pk>/docx/": [Case(HUANCUI, {"pk": "huancui_notice"})],
+    "api/v1/supervision-notices/<pk>/reply/": [
+        post(NOTICE_REPLIERS, params={"pk": "huancui_notice"}, forbid=HUANCUI - NOTICE_REPLIERS)
+    ],
+    "api/v1/supervision-notices/<pk>/close/": [
+        post(COORDINATORS, params={"pk": "huancui_notice"}, forbid=HUANCUI - COORDINATORS)
+    ],
+    "api/v1/supervision-notices/<pk>/escalate/": [
+        post(COORDINATORS, params={"pk": "huancui_notice"}, forbid=HUANCUI - COORDINATORS)
+    ],
+    "api/v1/assessments/": [Case(PLAN)],
+    "api/v1/assessments/<year>/": [Case(PLAN, {"year": "2025"})],  # own scores; city-wide all
+    "api/v1/assessments/<year>/xlsx/": [Case(CITY_WIDE, {"year": "2025"}, forbid=PLAN - CITY_WIDE)],
+    "api/v1/assessments/<year>/scheme/": [
+        Case(COORDINATORS, {"year": "2025"}, forbid=PLAN - COORDINATORS)
+    ],
+    "api/v1/assessments/<year>/self/": [
+        post(SELF_ASSESSORS, params={"year": "2025"}, forbid=PLAN - SELF_ASSESSORS)
+    ],
     # The 督办单 to 环翠区人社局 notified its staff; the other personas have no message.
     "api/v1/notifications/": [listing(frozenset({"reporter_huancui", "approver_huancui"}))],
     "api/v1/notifications/<pk>/": [
@@ -391,6 +519,7 @@ def world(plan: Any, personas: dict[str, Any], live_round: Any) -> dict[str, Any
     note = Notification.objects.create(user=personas["reporter_huancui"], title="6月数据待填报")
     registry = _registry(personas)
     documents = _documents(plan, personas, rsj_measure)
+    loans = _loans(personas, registry)
     return {
         "plan": plan.pk,
         "measure": plan.measures.order_by("number").first().pk,
@@ -406,6 +535,7 @@ def world(plan: Any, personas: dict[str, Any], live_round: Any) -> dict[str, Any
         "round": live_round.pk,
         **registry,
         **documents,
+        **loans,
         "huancui": "371002",
         "wendeng": "371003",
         "huancui_bureau": "371002-rsj",
@@ -433,15 +563,22 @@ def _registry(personas: dict[str, Any]) -> dict[str, int]:
         district=huancui,
         actor=officer,
         user=personas["entrepreneur"],
+        target_group="graduate",
     )
     other = registry.register_person(
         name="另一位创业者",
         id_number=resident_id("37100219850505456"),
         district=huancui,
         actor=officer,
+        target_group="graduate",
     )
     venture = registry.register_venture(
-        name="演示小吃店", kind="individual", district=huancui, actor=officer, founders=[own]
+        name="演示小吃店",
+        kind="individual",
+        district=huancui,
+        actor=officer,
+        founders=[own],
+        staff=3,
     )
     day = dt.date.today() - dt.timedelta(days=3)
     support = registry.record_support(
@@ -485,6 +622,46 @@ def _documents(plan: Any, personas: dict[str, Any], measure: Any) -> dict[str, i
         deadline=dt.date.today() + dt.timedelta(days=10),
     )
     return {"draft_bulletin": bulletin.pk, "huancui_notice": notice.pk}
+
+
+def _loans(personas: dict[str, Any], registry: dict[str, int]) -> dict[str, int]:
+    """The entrepreneur's own loan, disbursed and with its subsidy claimed; someone else's
+    application in 环翠区, returned at the street step (so neither guarantor nor bank saw it)."""
+    from chuangye.programs.entrepreneurs.models import Person, Venture
+    from chuangye.programs.loans import services as loans
+    from chuangye.programs.loans import subsidy, testing
+    from chuangye.programs.loans.models import LoanPolicy, LprRate
+
+    testing.setup(personas, PASSWORD)
+    own = Person.objects.get(pk=registry["own_person"])
+    application = testing.approve(
+        personas, testing.apply(personas, own, Venture.objects.get(pk=registry["own_venture"]))
+    )
+    today = dt.date.today()
+    loans.disburse(
+        application,
+        amount=application.approved_amount,
+        disbursed_on=today,
+        bank_loan_number="WH-MATRIX-1",
+        actor=personas["bank_officer"],
+    )
+    bank = application.bank
+    assert bank is not None
+    claims = loans.claim_subsidies(
+        bank=bank, actor=personas["bank_officer"], up_to=subsidy.add_months(today, 6)
+    )
+    other = Person.objects.get(pk=registry["other_person"])
+    shop = testing.venture(personas, [other], name="另一家小店")
+    theirs = testing.apply(personas, other, shop)
+    loans.return_application(theirs, "请补充材料", actor=personas["street_officer"])
+    return {
+        "loan": application.pk,
+        "returned_loan": theirs.pk,
+        "material": application.materials.order_by("id").first().pk,  # type: ignore[union-attr]
+        "subsidy": claims[0].pk,
+        "policy": LoanPolicy.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+        "lpr": LprRate.objects.order_by("id").first().pk,  # type: ignore[union-attr]
+    }
 
 
 # --- one request and its verdict -----------------------------------------------------------------
@@ -600,3 +777,27 @@ def test_pages_of_a_district_do_not_show_another_districts_work(
     assert "文登" in body or url.endswith("progress/") or url.endswith("progress-updates/")
     assert "环翠区创业担保贷款进展" not in body and "环翠区人社局" not in body
     assert "371002-rsj" not in body
+
+
+def test_readers_and_loan_partners_enter_no_registry_records(
+    world: dict[str, Any], login: Any
+) -> None:
+    """A leader reads the registry without its entry forms; the bank and guarantor see no one."""
+    page = login("leader").get("/programs/entrepreneurs/").content.decode()
+    assert "/programs/entrepreneurs/new/" not in page and "演示创业者" in page
+    detail = login("leader").get(f"/programs/entrepreneurs/{world['own_person']}/")
+    assert 'id="support-form"' not in detail.content.decode()
+    assert 'id="support-form"' in (
+        login("street_officer")
+        .get(f"/programs/entrepreneurs/{world['own_person']}/")
+        .content.decode()
+    )
+    body = {"name": "某人", "id_number": resident_id("37100219950303123"), "district": "371002"}
+    for name in ("leader", "coordinator", "bank_officer", "guarantor_officer"):
+        response = login(name).post("/api/v1/persons/", body, content_type="application/json")
+        assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    for name in ("bank_officer", "guarantor_officer"):
+        assert login(name).get("/api/v1/persons/").json()["count"] == 0
+        # Their own applicants stay in reach through the loan, masked.
+        loan = login(name).get(f"/api/v1/loan-applications/{world['loan']}").json()
+        assert loan["applicant_name"] == "演示创业者" and "*" in loan["applicant_id_masked"]

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +25,12 @@ from chuangye.programs.entrepreneurs.models import (
 
 def _invalid(exc: Exception) -> ValidationError:
     return ValidationError({"detail": str(exc)})
+
+
+def _require_writer(user: Any) -> None:
+    """Records are entered by programme staff; read-only and partner roles only look."""
+    if not selectors.can_register(user):
+        raise PermissionDenied("只有业务经办人员可以登记创业者信息")
 
 
 def _district(code: str) -> OrgUnit:
@@ -136,6 +142,12 @@ class JobSerializer(serializers.ModelSerializer[JobRecord]):
         fields = ["id", "venture", "org_unit", "date", "jobs", "basis", "note"]
 
 
+class ContactSerializer(serializers.Serializer[Any]):
+    phone = serializers.CharField(
+        max_length=20, allow_blank=True, write_only=True, help_text="手机号（11 位，可留空）"
+    )
+
+
 class PersonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Person]):
     """Entrepreneurs in the caller's scope; ``?q=`` searches by full ID, phone or name prefix."""
 
@@ -152,6 +164,7 @@ class PersonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Perso
 
     @extend_schema(request=PersonCreateSerializer, responses=PersonSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require_writer(request.user)
         data = PersonCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -191,6 +204,25 @@ class PersonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Perso
         response["Cache-Control"] = "no-store"
         return response
 
+    @extend_schema(methods=["GET"], responses=PersonSerializer)
+    @extend_schema(methods=["PATCH"], request=ContactSerializer, responses=PersonSerializer)
+    @action(detail=False, methods=["get", "patch"], pagination_class=None)
+    def me(self, request: Request) -> Response:
+        """The caller's own registry record (404 if none); ``PATCH`` changes the phone."""
+        person = Person.objects.filter(user_id=request.user.pk or 0).first()
+        if person is None:
+            raise NotFound("您还没有创业者登记信息")
+        if request.method == "PATCH":
+            data = ContactSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                person = services.update_contact(
+                    person, phone=data.validated_data["phone"], actor=request.user
+                )
+            except services.RegistryError as exc:
+                raise _invalid(exc) from None
+        return Response(PersonSerializer(person).data)
+
 
 class VentureViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Venture]):
     serializer_class = VentureSerializer
@@ -202,6 +234,7 @@ class VentureViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Vent
 
     @extend_schema(request=VentureCreateSerializer, responses=VentureSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require_writer(request.user)
         data = VentureCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -229,6 +262,7 @@ class SupportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Supp
         return selectors.supports_visible_to(self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require_writer(request.user)
         data = SupportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -264,6 +298,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[JobRecor
         return selectors.jobs_visible_to(self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require_writer(request.user)
         data = JobSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)

@@ -13,6 +13,26 @@ from chuangye.accounts.models import Membership
 from chuangye.core import crypto
 from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord, Venture
 
+#: Loan partner institutions (the guarantor, the banks) work on the applications that reach them
+#: (see ``loans.selectors``); their staff are not registry staff and see no one through it.
+PARTNER_INSTITUTION_KINDS = ("guarantor", "bank")
+
+
+def _staff_memberships(user: Any) -> QuerySet[Membership]:
+    """The user's programme-staff memberships that make them registry staff."""
+    return (
+        Membership.objects.filter(user_id=user.pk, role=Role.PROGRAMME_STAFF, active=True)
+        .exclude(department__loan_institution__kind__in=PARTNER_INSTITUTION_KINDS)
+        .select_related("department")
+    )
+
+
+def can_register(user: Any) -> bool:
+    """Whether the user enters registry records (programme staff; read-only roles do not)."""
+    if getattr(user, "pk", None) is None or not getattr(user, "is_active", False):
+        return False
+    return _staff_memberships(user).filter(department__isnull=False).exists()
+
 
 def _district_scope(user: Any) -> tuple[bool, set[int]]:
     """(sees the whole city, district ids) for registry staff and city-wide roles."""
@@ -21,9 +41,7 @@ def _district_scope(user: Any) -> tuple[bool, set[int]]:
         return True, set()
     if getattr(user, "pk", None) is None:
         return False, set()
-    rows = Membership.objects.filter(
-        user_id=user.pk, role=Role.PROGRAMME_STAFF, active=True
-    ).select_related("department")
+    rows = _staff_memberships(user)
     city, units = False, set()
     for m in rows:
         if m.department and m.department.level == "city":

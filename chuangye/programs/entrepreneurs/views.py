@@ -30,6 +30,12 @@ def _require_staff(request: HttpRequest) -> None:
         raise Http404
 
 
+def _require_writer(request: HttpRequest) -> None:
+    """Entering records is programme staff's work; city-wide readers (leader) only look."""
+    if not selectors.can_register(request.user):
+        raise Http404
+
+
 @login_required
 @never_cache
 def person_list(request: HttpRequest) -> HttpResponse:
@@ -47,6 +53,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
             "district": district,
             "districts": districts_visible_to(request.user),
             "form": PersonForm(),
+            "can_register": selectors.can_register(request.user),
         },
     )
 
@@ -54,7 +61,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def person_create(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    _require_writer(request)
     form = PersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,6 +99,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "support_form": support_form,
             "venture_form": VentureForm(initial={"district": person.district_id}),
             "contact_form": ContactForm(),
+            "can_register": selectors.can_register(request.user),
             "can_unmask": services.can_unmask(request.user),
             "unmasked": request.session.pop("unmasked", None) if not own else None,
         },
@@ -121,7 +129,7 @@ def person_unmask(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def support_add(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.get_person_for_user(request.user, pk)
-    _require_staff(request)
+    _require_writer(request)
     form = SupportForm(request.POST)
     form.fields["venture"].queryset = person.ventures.all()  # type: ignore[attr-defined]
     if form.is_valid():
@@ -147,7 +155,7 @@ def support_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def venture_add(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.get_person_for_user(request.user, pk)
-    _require_staff(request)
+    _require_writer(request)
     form = VentureForm(request.POST)
     if form.is_valid():
         try:
@@ -174,7 +182,7 @@ def venture_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "venture": venture,
             "founders": selectors.persons_visible_to(request.user).filter(ventures=venture),
             "jobs": selectors.jobs_visible_to(request.user).filter(venture=venture),
-            "job_form": JobForm() if selectors.is_registry_user(request.user) else None,
+            "job_form": JobForm() if selectors.can_register(request.user) else None,
         },
     )
 
@@ -183,7 +191,7 @@ def venture_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def jobs_add(request: HttpRequest, pk: int) -> HttpResponse:
     venture = selectors.get_venture_for_user(request.user, pk)
-    _require_staff(request)
+    _require_writer(request)
     form = JobForm(request.POST)
     if form.is_valid():
         try:
