@@ -106,12 +106,11 @@ class AuditTrailSerializer(serializers.ModelSerializer[AuditEntry]):
 
 
 class FieldsOnce:
-    """Introspect a model serializer's fields once per class; each instance gets a fresh copy.
-
-    DRF rebuilds them from the model on every instance (every response), which on the busiest
-    routes costs more than the query behind them. The copy is what DRF itself does with
-    declared fields.
-    """
+    # Introspect a model serializer's fields once per class; each instance gets a fresh copy.
+    # DRF rebuilds them from the model on every instance (every response), which on the busiest
+    # routes costs more than the query behind them; the copy is what DRF itself does with
+    # declared fields. (A comment, not a docstring: the API schema would show a docstring as
+    # the description of every serializer using this.)
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         cls = type(self)
