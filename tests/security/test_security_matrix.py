@@ -801,3 +801,25 @@ def test_readers_and_loan_partners_enter_no_registry_records(
         # Their own applicants stay in reach through the loan, masked.
         loan = login(name).get(f"/api/v1/loan-applications/{world['loan']}").json()
         assert loan["applicant_name"] == "演示创业者" and "*" in loan["applicant_id_masked"]
+
+
+def test_the_platform_administrator_is_not_shown_clear_personal_data(
+    world: dict[str, Any], login: Any
+) -> None:
+    """Clear numbers are for staff granted the unmask permission, not implied by superuser."""
+    from chuangye.core.models import AuditEntry
+
+    admin = login("admin")
+    person = world["other_person"]
+    page = admin.get(f"/programs/entrepreneurs/{person}/").content.decode()
+    assert "另一位创业者" in page and "查看完整号码" not in page
+    clear = resident_id("37100219850505456")
+    shown = admin.post(f"/programs/entrepreneurs/{person}/unmask/", {"reason": "x"}, follow=True)
+    assert clear not in shown.content.decode()
+    api = admin.post(f"/api/v1/persons/{person}/unmask/", {"reason": "x"}, "application/json")
+    assert api.status_code == 400 and clear not in api.content.decode()
+    assert not AuditEntry.objects.filter(action="entrepreneurs.person.unmask").exists()
+    officer = login("loan_officer").post(
+        f"/api/v1/persons/{person}/unmask/", {"reason": "核对"}, "application/json"
+    )
+    assert officer.json() == {"value": clear}
