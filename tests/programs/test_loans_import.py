@@ -296,3 +296,23 @@ def test_a_failure_mid_file_stops_the_reading_thread(
         )
     assert not [t for t in threading.enumerate() if t.name == "disbursement-import-reader"]
     assert not DisbursementImport.objects.exists()
+
+
+def test_reading_inline_gives_the_same_result(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c, _ = approved["apps"]
+    monkeypatch.setattr(imports, "READ_AHEAD", False)
+    monkeypatch.setattr(imports, "BATCH", 1)
+    with pytest.raises(imports.DisbursementImportError, match="第 4 行"):
+        imports.import_disbursements(
+            workbook([row(a), row(b), row(b, loan="BANK-X")]),
+            bank=approved["bank"],
+            actor=approved["personas"]["bank_officer"],
+        )
+    result = imports.import_disbursements(
+        workbook([row(a), row(b), row(c)]),
+        bank=approved["bank"],
+        actor=approved["personas"]["bank_officer"],
+    )
+    assert result.loans == 3 and Loan.objects.count() == 3

@@ -57,6 +57,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 BATCH = 2000
+#: Read and check the workbook in a second thread while the database works (False: inline).
+READ_AHEAD = True
 MAX_ERRORS = 100
 
 
@@ -212,14 +214,43 @@ def _parse(
     return _Row(number, app_no, name, id4, amount, day, loan_no)
 
 
-def _read(
+def _read(stream: IO[bytes]) -> Generator[_Chunk, None, None]:
+    """Parse and check the rows into chunks of ``BATCH`` valid rows (touches no database).
+
+    A problem with the file as a whole (unreadable, no header) is raised.
+    """
+    cols: dict[str, int] | None = None
+    chunk = _Chunk()
+    with closing(_rows(stream)) as rows:
+        for number, values in rows:
+            if cols is None:
+                if number > HEADER_SEARCH_ROWS:
+                    break
+                cols = _header(values)
+                continue
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            chunk.seen += 1
+            row = _parse(number, values, cols, chunk.problems)
+            if row is not None:
+                chunk.rows.append(row)
+            if len(chunk.rows) >= BATCH:
+                yield chunk
+                chunk = _Chunk()
+    if cols is None:
+        raise DisbursementImportError(
+            [_("找不到标题行（应包含“%(c)s”等列），请使用本系统的放款导入模板") % {"c": COL_NUMBER}]
+        )
+    yield chunk
+
+
+def _read_ahead(
     stream: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event, language: str | None
 ) -> None:
-    """The reading thread: parse and check rows into chunks of ``BATCH``, then ``_END``.
+    """The reading thread: ``_read`` into ``chunks``, then ``_END`` or the exception raised.
 
     Runs while the importing thread waits on the database, so reading the next batch costs
-    no time on a machine with a second core. Touches no database; a problem with the file as
-    a whole (unreadable, no header) is handed over as the exception, raised by the importer.
+    no time when the machine has a core to spare.
     """
 
     def put(item: Any) -> bool:
@@ -233,44 +264,24 @@ def _read(
 
     with translation.override(language):
         try:
-            cols: dict[str, int] | None = None
-            chunk = _Chunk()
-            with closing(_rows(stream)) as rows:
-                for number, values in rows:
-                    if cols is None:
-                        if number > HEADER_SEARCH_ROWS:
-                            break
-                        cols = _header(values)
-                        continue
-                    if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                        continue
-                    chunk.seen += 1
-                    row = _parse(number, values, cols, chunk.problems)
-                    if row is not None:
-                        chunk.rows.append(row)
-                    if len(chunk.rows) >= BATCH:
-                        if stop.is_set() or not put(chunk):
-                            return
-                        chunk = _Chunk()
-            if cols is None:
-                raise DisbursementImportError(
-                    [
-                        _("找不到标题行（应包含“%(c)s”等列），请使用本系统的放款导入模板")
-                        % {"c": COL_NUMBER}
-                    ]
-                )
-            if put(chunk):
-                put(_END)
+            with closing(_read(stream)) as read:
+                for chunk in read:
+                    if not put(chunk):
+                        return
+            put(_END)
         except BaseException as exc:  # handed to the importing thread, which raises it
             put(exc)
 
 
 def _chunks(stream: IO[bytes]) -> Generator[_Chunk, None, None]:
     """The workbook's chunks, read one or two ahead by a thread (memory stays a few batches)."""
+    if not READ_AHEAD:
+        yield from _read(stream)
+        return
     chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
     reader = threading.Thread(
-        target=_read,
+        target=_read_ahead,
         args=(stream, chunks, stop, translation.get_language()),
         name="disbursement-import-reader",
         daemon=True,
