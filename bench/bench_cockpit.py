@@ -90,9 +90,14 @@ def worker(runs: int) -> dict[str, float]:
 
     for fn in (call_api, call_board, raw_query):
         fn()  # warm caches and connections
-    api_t = [timed(call_api) for _ in range(runs)]
-    board_t = [timed(call_board) for _ in range(runs)]
-    sql_t = [timed(raw_query) for _ in range(runs)]
+    # Interleaved, so a change in machine load touches all three alike.
+    api_t: list[float] = []
+    board_t: list[float] = []
+    sql_t: list[float] = []
+    for _ in range(runs):
+        api_t.append(timed(call_api))
+        board_t.append(timed(call_board))
+        sql_t.append(timed(raw_query))
     records = Person.objects.count() + SupportRecord.objects.count() + JobRecord.objects.count()
     return {
         "records": records,
