@@ -42,6 +42,7 @@ router.register("notifications", reporting_api.NotificationViewSet, basename="no
 router.register("loan-applications", loans_api.LoanApplicationViewSet, basename="loan-application")
 router.register("loan-subsidies", loans_api.SubsidyClaimViewSet, basename="loan-subsidy")
 router.register("loan-lpr-rates", loans_api.LprRateViewSet, basename="loan-lpr-rate")
+router.register("loan-policies", loans_api.LoanPolicyViewSet, basename="loan-policy")
 router.register("bulletins", documents_api.BulletinViewSet, basename="bulletin")
 router.register("supervision-notices", documents_api.NoticeViewSet, basename="supervision-notice")
 router.register("assessments", documents_api.AssessmentViewSet, basename="assessment")

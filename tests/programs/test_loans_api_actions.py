@@ -196,3 +196,34 @@ def test_lpr_table_is_read_by_loan_staff_and_kept_by_hrss(world: dict[str, Any])
     assert fixed.json()["source"] == new["source"]
     entries = AuditEntry.objects.filter(action="loans.lpr.save", object_id=str(pk))
     assert [e.after["one_year"] for e in entries.order_by("id")] == ["2.95", "3.00"]
+
+
+def test_policies_are_read_by_loan_staff(world: dict[str, Any]) -> None:
+    rows = client_for(world["bank_officer"]).get("/api/v1/loan-policies").json()["results"]
+    assert rows and {"individual_cap", "eligible_groups", "effective_from"} <= set(rows[0])
+    assert "consent_text" not in rows[0]
+    for name in ("outsider", "entrepreneur", "reporter_huancui"):
+        assert client_for(world[name]).get("/api/v1/loan-policies").json()["results"] == []
+
+
+def test_a_returned_application_is_resubmitted(world: dict[str, Any]) -> None:
+    person = testing.borrower(world, id_number=testing.IDS[1], name="李某")
+    shop = testing.venture(world, [person], name="李某小店")
+    application = testing.apply(world, person, shop)
+    street = client_for(world["street_officer"])
+    back = post(street, f"{BASE}/{application.pk}/return", {"reason": "请补充项目计划书"})
+    assert back.json()["status"] == "returned"
+    refused = post(street, f"{BASE}/{application.pk}/resubmit", {"consent": False})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid"
+    plan = testing.pdf("计划书.pdf")
+    again = street.post(
+        f"{BASE}/{application.pk}/resubmit",
+        {"consent": "true", "purpose": "购置设备及原材料", "material_business_plan": plan},
+    )
+    assert again.status_code == 200, again.content
+    body = again.json()
+    assert body["status"] == "street" and body["purpose"] == "购置设备及原材料"
+    assert [s["action"] for s in body["steps"]][-1] == "resubmit"
+    assert post(street, f"{BASE}/{application.pk}/resubmit", {"consent": True}).status_code == 400
+    other = client_for(world["bank_officer"])
+    assert post(other, f"{BASE}/{application.pk}/resubmit", {"consent": True}).status_code == 404

@@ -340,6 +340,9 @@ ROUTES: dict[str, list[Case]] = {
         Case(OWN_LOAN, {"pk": "loan"}),
         Case(RETURNED_LOAN, {"pk": "returned_loan"}),
     ],
+    "api/v1/loan-applications/<pk>/resubmit/": [
+        post(RETURNED_LOAN, params={"pk": "returned_loan"})
+    ],
     "api/v1/loan-applications/<pk>/disburse/": [post(OWN_LOAN, params={"pk": "loan"})],
     "api/v1/loan-applications/<pk>/event/": [post(OWN_LOAN, params={"pk": "loan"})],
     "api/v1/loan-applications/<pk>/unmask/": [post(LOAN_PAGES, params={"pk": "loan"})],
@@ -353,6 +356,8 @@ ROUTES: dict[str, list[Case]] = {
     "api/v1/loan-subsidies/pay/": [
         post(frozenset({"loan_officer"}), forbid=LOAN_PAGES - {"loan_officer"})
     ],
+    "api/v1/loan-policies/": [listing(LOAN_PAGES)],
+    "api/v1/loan-policies/<pk>/": [Case(LOAN_PAGES, {"pk": "policy"})],
     "api/v1/loan-lpr-rates/": [listing(LOAN_PAGES)],
     "api/v1/loan-lpr-rates/<pk>/": [Case(LOAN_PAGES, {"pk": "lpr"})],
     "api/v1/loan-subsidies/": [listing(OWN_LOAN)],

@@ -33,7 +33,13 @@ from chuangye.programs.entrepreneurs.models import Person
 from chuangye.programs.loans import imports, selectors, services, subsidy
 from chuangye.programs.loans.choices import DISBURSED, LoanKind, MaterialKind
 from chuangye.programs.loans.forms import LprForm
-from chuangye.programs.loans.models import LoanApplication, LprRate, Material, SubsidyClaim
+from chuangye.programs.loans.models import (
+    LoanApplication,
+    LoanPolicy,
+    LprRate,
+    Material,
+    SubsidyClaim,
+)
 
 
 class Refused(exceptions.APIException):
@@ -253,6 +259,15 @@ class AdvanceSerializer(serializers.Serializer[Any]):
     )
 
 
+class ResubmitSerializer(serializers.Serializer[Any]):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    term_months = serializers.IntegerField(min_value=1, max_value=120, required=False)
+    purpose = serializers.CharField(max_length=500, required=False)
+    staff_count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    new_hires = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    consent = serializers.BooleanField(help_text="已阅读并同意个人信息处理授权书")
+
+
 class DisburseSerializer(serializers.Serializer[Any]):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="放款金额（元）")
     disbursed_on = serializers.DateField(help_text="放款日期")
@@ -459,6 +474,26 @@ class LoanApplicationViewSet(
         """Each rule of the policy in force: passed, failed or not applicable, with the figures."""
         obj = self.get_object()
         return Response(_rules(services.eligibility(obj)))
+
+    @extend_schema(
+        request={"multipart/form-data": ResubmitSerializer},
+        responses={200: LoanApplicationSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request: Request, pk: str | None = None) -> Response:
+        """Send a returned application back to 街道收件初审, with the changes the return asked
+        for (fields left out keep their value; replaced materials as ``material_<kind>``)."""
+        obj = self.get_object()
+        data = ResubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        materials = [
+            (k, request.FILES[f"material_{k}"])
+            for k in MaterialKind.values
+            if f"material_{k}" in request.FILES
+        ]
+        with refusals():
+            services.resubmit(obj, actor=request.user, materials=materials, **data.validated_data)
+        return self._fresh(obj)
 
     @extend_schema(request=DisburseSerializer)
     @action(detail=True, methods=["post"])
@@ -795,3 +830,23 @@ class LprRateViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         rate = self._save(request, self.get_object(), partial=kwargs.get("partial", False))
         return Response(LprRateSerializer(rate).data)
+
+
+class LoanPolicySerializer(serializers.ModelSerializer[LoanPolicy]):
+    class Meta:
+        model = LoanPolicy
+        exclude = ["consent_text"]
+
+
+class LoanPolicyViewSet(viewsets.ReadOnlyModelViewSet[LoanPolicy]):
+    """The dated eligibility policies (caps, terms, target groups, subsidy spreads), newest
+    first; the one in force on a day is the latest whose ``effective_from`` is not after it.
+    Loan staff and city-wide readers see them; they are edited on the policy page."""
+
+    serializer_class = LoanPolicySerializer
+
+    def get_queryset(self) -> QuerySet[LoanPolicy]:
+        roles = selectors.roles_for(self.request.user)
+        if not (roles.is_staff or roles.city_read):
+            return LoanPolicy.objects.none()
+        return LoanPolicy.objects.order_by("-effective_from")
