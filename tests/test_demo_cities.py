@@ -113,3 +113,10 @@ def test_extra_cities_hold_records_and_leave_weihai_unchanged(
     board = APIClient().get("/board/", {"date": "2025-07-15"})
     assert board.status_code == 200
     assert "演示第" not in board.content.decode()
+
+
+def test_demo_refuses_a_bad_number_of_cities(capsys: Any) -> None:
+    from chuangye.cli import main
+
+    assert main(["demo", "--cities", "0"]) == 2
+    assert "--cities" in capsys.readouterr().err
