@@ -87,6 +87,18 @@ def test_bank_disburses_records_events_and_claims_over_the_api(world: dict[str, 
     paid = post(hrss, "/api/v1/loan-subsidies/pay", {"period": period})
     assert paid.status_code == 200 and paid.json()["paid"] >= 1
     assert SubsidyClaim.objects.get(pk=made[0].pk).status == "paid"
+    listed = hrss.get("/api/v1/loan-subsidies", {"period": period}).json()["results"]
+    assert listed and all(r["borrower_id"] is None for r in listed)
+    assert testing.IDS[0] not in str(listed)
+    full = hrss.get("/api/v1/loan-subsidies", {"period": period, "full": "true"})
+    assert full.status_code == 200 and "no-store" in full["Cache-Control"]
+    assert {r["borrower_id"] for r in full.json()["results"]} == {testing.IDS[0]}
+    export = AuditEntry.objects.get(action="loans.export.subsidy_statement")
+    assert export.after["unmasked"] is True and export.after["persons"]
+    for name in ("street_officer", "bank_officer", "leader"):
+        refused = client_for(world[name]).get("/api/v1/loan-subsidies", {"full": "true"})
+        assert refused.status_code == 403
+    assert client_for(world["entrepreneur"]).get("/api/v1/loan-subsidies?full=1").status_code == 404
     row = client_for(world["bank_officer"]).get(f"{BASE}/{pk}/schedule").json()[0]
     assert row["claim_status"] == "paid"
 

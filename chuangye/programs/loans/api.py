@@ -672,6 +672,7 @@ class SubsidyClaimSerializer(serializers.ModelSerializer[SubsidyClaim]):
     )
     district = serializers.CharField(source="loan.district.code", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    borrower_id = serializers.SerializerMethodField()
 
     class Meta:
         model = SubsidyClaim
@@ -681,6 +682,7 @@ class SubsidyClaimSerializer(serializers.ModelSerializer[SubsidyClaim]):
             "bank_loan_number",
             "borrower_name",
             "borrower_id_masked",
+            "borrower_id",
             "district",
             "period_no",
             "period_start",
@@ -696,6 +698,11 @@ class SubsidyClaimSerializer(serializers.ModelSerializer[SubsidyClaim]):
             "status",
             "status_label",
         ]
+
+    def get_borrower_id(self, obj: SubsidyClaim) -> str | None:
+        """The full ID number: only in a ``full=true`` list, for staff allowed to unmask."""
+        clear: dict[int, str] = self.context.get("clear", {})
+        return clear.get(obj.loan.application.applicant_id or 0)
 
 
 class PaySerializer(serializers.Serializer[Any]):
@@ -728,10 +735,41 @@ class SubsidyClaimViewSet(viewsets.ReadOnlyModelViewSet[SubsidyClaim]):
         parameters=[
             OpenApiParameter("application", str, description="申请编号"),
             OpenApiParameter("period", str, description="季度（按止息日），如 2025Q3"),
-        ]
+            OpenApiParameter(
+                "full",
+                bool,
+                description="附完整身份证号（拨付清单；须有查看完整证件号的权限，记入审计）",
+            ),
+        ],
+        responses={200: SubsidyClaimSerializer(many=True), **ERRORS, **FORBIDDEN},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        if request.query_params.get("full") not in ("1", "true"):
+            return super().list(request, *args, **kwargs)
+        _staff(request.user)
+        if not registry.can_unmask(request.user):
+            raise exceptions.PermissionDenied("您没有查看完整证件号的权限")
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        with refusals():
+            clear = services.clear_ids(
+                {r.loan.application.applicant_id for r in rows} - {None}, actor=request.user
+            )
+        services.record_export(
+            "subsidy_statement",
+            actor=request.user,
+            rows=len(rows),
+            unmasked=True,
+            scope=request.query_params.get("period")
+            or request.query_params.get("application")
+            or "api",
+            persons=sorted(clear),
+        )
+        data = SubsidyClaimSerializer(rows, many=True, context={"clear": clear}).data
+        response = self.get_paginated_response(data) if page is not None else Response(data)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(
         request=None,
