@@ -16,13 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from chuangye.accounts.access import access_for
-from chuangye.accounts.models import OrgUnit
 from chuangye.accounts.selectors import get_department_for_user
 from chuangye.monitoring import selectors
 from chuangye.monitoring.progress import LIGHT_LABELS, Light, Progress, league, progress_for
 from chuangye.plans import selectors as plan_selectors
 from chuangye.plans.models import Plan
-from chuangye.reporting.models import DataValue, ProgressUpdate
 
 
 def _num(value: Any) -> float | None:
@@ -49,17 +47,11 @@ def _filters(request: HttpRequest, plan: Plan) -> dict[str, Any]:
         raise Http404(str(exc)) from None
     section = request.GET.get("section", "")
     department = request.GET.get("department", "")
-    targets = plan.targets.select_related("indicator", "plan", "measure").order_by("order")
-    if section.isdigit():
-        targets = targets.filter(served_by__section__number=int(section)).distinct()
-    if department:
-        targets = targets.filter(
-            served_by__responsibilities__department__code=department
-        ).distinct()
+    targets = selectors.filter_targets(plan, section, department)
     return {
         "day": day,
         "units": units,
-        "targets": list(targets),
+        "targets": targets,
         "section": section,
         "department": department,
         "seasonal": request.GET.get("seasonal") == "1",
@@ -159,31 +151,20 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if target is None:
         raise Http404
     f = _filters(request, plan)
-    visible = selectors.units_visible_to(request.user)
-    unit_code = request.GET.get("unit")
-    focus = next((u for u in visible if u.code == unit_code), None) if unit_code else None
-    if unit_code and focus is None:
-        raise Http404
-    rows = progress_for(plan, visible, f["day"], targets=[target], seasonal=f["seasonal"])
-    city_row = next((r for r in rows if r.org_unit.parent_id is None), None)
-    shown = next((r for r in rows if focus and r.org_unit.pk == focus.pk), city_row)
+    try:
+        d = selectors.drill_down(
+            request.user,
+            plan,
+            target,
+            f["day"],
+            seasonal=f["seasonal"],
+            unit_code=request.GET.get("unit"),
+            month=request.GET.get("month", ""),
+        )
+    except selectors.NotVisible:
+        raise Http404 from None
+    rows, city_row, shown, monthly, records = d.rows, d.city, d.shown, d.monthly, d.records
     month = request.GET.get("month", "")
-    records: list[DataValue] = []
-    if shown is not None and month.count("-") == 1:
-        y, m = month.split("-")
-        if y.isdigit() and m.isdigit():
-            unit_ids = [shown.org_unit.pk]
-            if shown.org_unit.parent_id is None:
-                unit_ids += [u.pk for u in visible if u.parent_id == shown.org_unit.pk]
-            records = list(
-                DataValue.objects.filter(
-                    indicator=target.indicator, org_unit_id__in=unit_ids, year=int(y), month=int(m)
-                ).select_related("org_unit", "department")
-            )
-    monthly = []
-    if shown is not None:
-        for (year, mon), cum in zip(shown.months, shown.cumulative, strict=True):
-            monthly.append((f"{year}-{mon:02d}", cum))
     return render(
         request,
         "monitoring/target_detail.html",
@@ -205,40 +186,12 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _latest_progress(plan: Plan, user: Any) -> dict[int, list[ProgressUpdate]]:
-    from chuangye.reporting.selectors import progress_visible_to
-
-    latest: dict[int, list[ProgressUpdate]] = defaultdict(list)
-    rows = progress_visible_to(user).filter(measure__plan=plan).select_related("department")
-    best: dict[tuple[int, int], ProgressUpdate] = {}
-    for u in rows:
-        key = (u.measure_id, u.department_id)
-        if key not in best or (u.year, u.quarter) > (best[key].year, best[key].quarter):
-            best[key] = u
-    for (measure_id, _dept), u in best.items():
-        latest[measure_id].append(u)
-    return latest
-
-
 @login_required
 def delivery_chain(request: HttpRequest) -> HttpResponse:
     """Which measures (and departments) serve which targets, with their latest progress."""
     plan = plan_selectors.active_plan_for(request.user)
     f = _filters(request, plan)
-    city = [u for u in f["units"] if u.parent_id is None] or f["units"]
-    rows = progress_for(plan, city, f["day"], targets=f["targets"])
-    latest = _latest_progress(plan, request.user)
-    chain = []
-    measures = {m.pk: m for m in plan_selectors.measures_of(plan).prefetch_related("serves")}
-    served: dict[int, list[Any]] = defaultdict(list)
-    for m in measures.values():
-        for t in m.serves.all():
-            served[t.pk].append(m)
-    for r in rows:
-        items = [
-            (m, latest.get(m.pk, [])) for m in sorted(served[r.target.pk], key=lambda m: m.number)
-        ]
-        chain.append((r, items))
+    chain = selectors.delivery_chain(request.user, plan, f["units"], f["day"], f["targets"])
     return render(request, "monitoring/chain.html", {"plan": plan, "chain": chain, "f": f})
 
 
@@ -249,25 +202,9 @@ def department_board(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     department = get_department_for_user(request.user, code)
     plan = plan_selectors.active_plan_for(request.user)
-    lookup = department.counterpart or department
-    grouped = plan_selectors.responsibilities_of(plan, lookup)
-    today = timezone.localdate()
-    q = (today.month - 1) // 3
-    year, quarter = (today.year - 1, 4) if q == 0 else (today.year, q)
-    updates = {
-        u.measure_id: u
-        for u in ProgressUpdate.objects.filter(
-            department=department, year=year, quarter=quarter, measure__plan=plan
-        )
-    }
-    overdue = [
-        m
-        for measures in grouped.values()
-        for m in measures
-        if m.pk not in updates or updates[m.pk].status in ("draft", "returned")
-    ]
-    behind = [u for u in updates.values() if u.measure_status in ("behind", "not_started")]
-    timeliness = _timeliness(plan, department)
+    board = selectors.department_board(plan, department, timezone.localdate())
+    grouped, updates, overdue = board.grouped, board.updates, board.overdue
+    year, quarter, behind, timeliness = board.year, board.quarter, board.behind, board.timeliness
     return render(
         request,
         "monitoring/department_board.html",
@@ -292,23 +229,6 @@ def department_board(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _timeliness(plan: Plan, department: Any) -> list[tuple[str, int, int]]:
-    """Per recent round: figures submitted by the deadline out of those the unit reported."""
-    rounds = list(plan.rounds.order_by("-year", "-month")[:6])
-    out = []
-    for rnd in reversed(rounds):
-        values = DataValue.objects.filter(
-            department=department, year=rnd.year, month=rnd.month, indicator__plan=plan
-        )
-        total = values.count()
-        deadline_end = dt.datetime.combine(
-            rnd.deadline, dt.time.max, tzinfo=timezone.get_current_timezone()
-        )
-        on_time = values.filter(submitted_at__lte=deadline_end).count()
-        out.append((rnd.label, on_time, total))
-    return out
-
-
 @cache_control(public=True, no_cache=True)
 def public_board(request: HttpRequest) -> HttpResponse:
     """City-level progress of every target, for everyone, without login or personal data."""
@@ -317,7 +237,7 @@ def public_board(request: HttpRequest) -> HttpResponse:
 
     from chuangye.monitoring.facts import current_version
 
-    plan = Plan.objects.filter(is_active=True).first()
+    plan = selectors.public_plan()
     if plan is None:
         raise Http404
     try:
@@ -334,8 +254,7 @@ def public_board(request: HttpRequest) -> HttpResponse:
         return response304
     body = cache.get(key) if anonymous else None
     if body is None:
-        city = OrgUnit.objects.filter(parent__isnull=True).first()
-        rows = progress_for(plan, [city], day) if city else []
+        rows = selectors.public_board_rows(plan, day)
         response = render(
             request,
             "monitoring/public_board.html",

@@ -269,6 +269,16 @@ ROUTES: dict[str, list[Case]] = {
     "api/v1/auth/token/revoke": [post(SIGNED_IN)],
     "api/v1/me": [Case(SIGNED_IN)],
     "api/v1/progress": [Case(PLAN), Case(HUANCUI, query="org_unit=371002")],
+    "api/v1/cockpit/targets/<int:pk>": [
+        Case(PLAN, {"pk": "target"}),
+        Case(HUANCUI, {"pk": "target"}, query="unit=371002"),
+    ],
+    "api/v1/cockpit/chain": [Case(PLAN), Case(WENDENG, query="org_unit=371003")],
+    "api/v1/cockpit/departments/<str:code>": [
+        Case(HUANCUI, {"code": "huancui_bureau"}),
+        Case(RSJ, {"code": "rsj"}),
+    ],
+    "api/v1/board": [Case(EVERYONE)],  # the public board's data: city level, no personal data
     "api/v1/plans/": [listing(PLAN)],
     "api/v1/plans/current/": [Case(PLAN)],
     "api/v1/plans/<pk>/": [Case(PLAN, {"pk": "plan"})],

@@ -1,0 +1,223 @@
+"""Cockpit capabilities over the API: drill-down, delivery chain, department board, public board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from chuangye.accounts.models import OrgUnit
+from chuangye.plans.models import Plan
+from chuangye.reporting import services
+
+pytestmark = pytest.mark.django_db
+
+
+def api(personas: dict[str, Any], username: str | None) -> APIClient:
+    client = APIClient()
+    if username:
+        client.force_authenticate(personas[username])
+    return client
+
+
+def approve_june(plan: Plan, personas: dict[str, Any], unit: str = "371002") -> None:
+    """An approved June 2025 figure of 扶持创业 for ``unit`` (环翠区 by default), with the
+    targets allocated to the districts."""
+    from chuangye.plans.services import activate_allocation, propose_allocation
+
+    activate_allocation(propose_allocation(plan, actor=None), actor=None)
+    reporter, approver = "reporter_huancui", "approver_huancui"
+    day = dt.date(2025, 7, 2)
+    services.ensure_rounds(plan, day)
+    row = services.save_value(
+        indicator=plan.indicators.get(name="扶持创业"),
+        org_unit=OrgUnit.objects.get(code=unit),
+        year=2025,
+        month=6,
+        value="300",
+        actor=personas[reporter],
+        today=day,
+    )
+    services.submit_values([row], actor=personas[reporter], today=day)
+    services.approve_value(row, actor=personas[approver])
+
+
+# --- drill-down ----------------------------------------------------------------------------------
+
+
+def test_drill_down_goes_from_target_to_districts_months_and_records(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    approve_june(plan, personas)
+    target = plan.targets.get(subject="扶持创业")
+    url = f"/api/v1/cockpit/targets/{target.pk}"
+    body = (
+        api(personas, "leader")
+        .get(url, {"date": "2025-07-15", "unit": "371002", "month": "2025-06"})
+        .json()
+    )
+    assert body["target"] == target.pk and body["city"]["org_unit"] == "371000"
+    assert {r["org_unit"] for r in body["districts"]} >= {"371002", "371003"}
+    assert body["shown"]["org_unit"] == "371002" and body["shown"]["actual"] == 300.0
+    june = next(m for m in body["months"] if m["month"] == "2025-06")
+    assert june["actual"] == 300.0 and june["expected"] is not None
+    (record,) = body["records"]
+    assert record["org_unit"] == "371002" and record["value"] == 300.0
+    # The city's June holds the district's figure too.
+    city = api(personas, "leader").get(url, {"date": "2025-07-15", "month": "2025-06"}).json()
+    assert [r["org_unit"] for r in city["records"]] == ["371002"]
+
+
+def test_drill_down_is_scoped_to_the_callers_units(plan: Plan, personas: dict[str, Any]) -> None:
+    approve_june(plan, personas)
+    target = plan.targets.get(subject="扶持创业")
+    url = f"/api/v1/cockpit/targets/{target.pk}"
+    wendeng = api(personas, "reporter_wendeng")
+    assert wendeng.get(url, {"unit": "371002"}).status_code == 404
+    body = wendeng.get(url, {"date": "2025-07-15", "month": "2025-06"}).json()
+    assert {r["org_unit"] for r in body["districts"]} == {"371003"}
+    assert body["records"] == []  # 环翠区's figure is not 文登区's to see
+    assert api(personas, "outsider").get(url).status_code == 404
+    assert api(personas, "entrepreneur").get(url).status_code == 404
+    assert api(personas, None).get(url).status_code in (401, 403)
+    assert api(personas, "leader").get("/api/v1/cockpit/targets/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"date": "2025-13-01"}, {"date": "1990-01-01"}, {"month": "2025-13"}, {"month": "x"}],
+)
+def test_drill_down_refuses_bad_parameters(
+    plan: Plan, personas: dict[str, Any], query: dict[str, str]
+) -> None:
+    target = plan.targets.get(subject="扶持创业")
+    response = api(personas, "leader").get(f"/api/v1/cockpit/targets/{target.pk}", query)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["message"]
+
+
+def test_drill_down_of_an_unknown_unit_is_not_found(plan: Plan, personas: dict[str, Any]) -> None:
+    target = plan.targets.get(subject="扶持创业")
+    response = api(personas, "leader").get(f"/api/v1/cockpit/targets/{target.pk}", {"unit": "0"})
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+# --- delivery chain ------------------------------------------------------------------------------
+
+
+def chain_world(plan: Plan, personas: dict[str, Any]) -> Any:
+    from chuangye.accounts.models import Department
+    from chuangye.demo import configure_delivery_chain
+
+    configure_delivery_chain(plan)
+    measure = plan.measures.filter(responsibilities__department__code="rsj").first()
+    services.save_progress(
+        measure=measure,
+        department=Department.objects.get(code="371002-rsj"),
+        year=2025,
+        quarter=2,
+        narrative="环翠区进展",
+        measure_status="behind",
+        cause="审批周期长",
+        remedy="开通绿色通道",
+        remedy_due=dt.date(2025, 9, 30),
+        actor=personas["reporter_huancui"],
+    )
+    return measure
+
+
+def test_delivery_chain_lists_measures_with_their_latest_progress(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    measure = chain_world(plan, personas)
+    body = api(personas, "leader").get("/api/v1/cockpit/chain", {"date": "2025-07-15"}).json()
+    assert body["count"] == len(body["results"]) > 0
+    served = [m for r in body["results"] for m in r["measures"] if m["id"] == measure.pk]
+    assert served
+    assert any(
+        u["department"] == "371002-rsj" and u["measure_status"] == "behind"
+        for m in served
+        for u in m["progress"]
+    )
+    # 文登区 sees the chain but not 环翠区's progress.
+    wendeng = api(personas, "reporter_wendeng").get("/api/v1/cockpit/chain").json()
+    assert all(
+        u["department"] != "371002-rsj"
+        for r in wendeng["results"]
+        for m in r["measures"]
+        for u in m["progress"]
+    )
+    only = api(personas, "leader").get("/api/v1/cockpit/chain", {"department": "rsj"}).json()
+    assert 0 < only["count"] <= body["count"]
+
+
+def test_delivery_chain_scoping_and_bad_input(plan: Plan, personas: dict[str, Any]) -> None:
+    chain_world(plan, personas)
+    assert api(personas, "outsider").get("/api/v1/cockpit/chain").status_code == 404
+    assert api(personas, None).get("/api/v1/cockpit/chain").status_code in (401, 403)
+    wendeng = api(personas, "reporter_wendeng")
+    assert wendeng.get("/api/v1/cockpit/chain", {"org_unit": "371002"}).status_code == 404
+    leader = api(personas, "leader")
+    for query in ({"section": "x"}, {"date": "nope"}, {"org_unit": "999999"}):
+        response = leader.get("/api/v1/cockpit/chain", query)
+        assert response.status_code == 400 and response.json()["code"] == "invalid"
+
+
+# --- department board ----------------------------------------------------------------------------
+
+
+def test_department_board_shows_measures_overdue_updates_and_timeliness(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    chain_world(plan, personas)
+    approve_june(plan, personas)
+    body = api(personas, "reporter_rsj").get("/api/v1/cockpit/departments/rsj").json()
+    assert body["department"] == "rsj"
+    assert set(body["measures"]) == {"lead", "joint", "cooperating"}
+    led = body["measures"]["lead"]
+    assert led and {"id", "number", "title", "update", "overdue"} <= set(led[0])
+    assert {m["id"] for m in body["overdue"]} == {
+        m["id"] for role in body["measures"].values() for m in role if m["overdue"]
+    }
+    assert all({"round", "on_time", "reported"} == set(t) for t in body["timeliness"])
+    huancui = api(personas, "reporter_huancui").get("/api/v1/cockpit/departments/371002-rsj")
+    assert huancui.status_code == 200
+    assert sum(t["reported"] for t in huancui.json()["timeliness"]) >= 1
+
+
+def test_department_board_is_scoped(plan: Plan, personas: dict[str, Any]) -> None:
+    url = "/api/v1/cockpit/departments/371002-rsj"
+    assert api(personas, "reporter_wendeng").get(url).status_code == 404
+    assert api(personas, "outsider").get(url).status_code == 404
+    assert api(personas, "entrepreneur").get(url).status_code == 404
+    assert api(personas, None).get(url).status_code in (401, 403)
+    assert api(personas, "leader").get("/api/v1/cockpit/departments/nope").status_code == 404
+
+
+# --- public board --------------------------------------------------------------------------------
+
+
+def test_public_board_is_open_city_level_and_without_personal_data(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    approve_june(plan, personas)
+    body = api(personas, None).get("/api/v1/board", {"date": "2025-07-15"}).json()
+    assert body["count"] == len(body["results"]) > 0
+    assert {r["org_unit"] for r in body["results"]} == {"371000"}
+    row = next(r for r in body["results"] if r["subject"] == "扶持创业")
+    assert row["actual"] == 300.0 and row["status"]
+    text = str(body)
+    assert "reporter_huancui" not in text and "371002" not in text
+    assert api(personas, "outsider").get("/api/v1/board").status_code == 200
+
+
+def test_public_board_refuses_a_bad_date(plan: Plan, personas: dict[str, Any]) -> None:
+    response = api(personas, None).get("/api/v1/board", {"date": "2025-02-30"})
+    assert response.status_code == 400 and response.json()["message"]
+
+
+def test_public_board_without_an_active_plan_is_not_found(personas: dict[str, Any]) -> None:
+    Plan.objects.update(is_active=False)
+    assert api(personas, None).get("/api/v1/board").status_code == 404
