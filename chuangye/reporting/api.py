@@ -11,9 +11,12 @@ import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -22,6 +25,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -29,13 +33,19 @@ from chuangye.accounts.choices import Role
 from chuangye.accounts.models import OrgUnit
 from chuangye.accounts.selectors import departments_visible_to
 from chuangye.core.models import AuditEntry
-from chuangye.core.pagination import Pagination
+from chuangye.core.pagination import MAX_ID, Pagination
 from chuangye.plans.models import Indicator, Measure
 from chuangye.plans.selectors import measures_of_plans, plans_visible_to
 from chuangye.reporting import selectors, services
 from chuangye.reporting.choices import MeasureStatus, ValueStatus
 from chuangye.reporting.duties import duties
-from chuangye.reporting.models import DataValue, Notification, ProgressUpdate, ReportingRound
+from chuangye.reporting.models import (
+    Attachment,
+    DataValue,
+    Notification,
+    ProgressUpdate,
+    ReportingRound,
+)
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -223,6 +233,16 @@ class DataValueUpdateSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(min_value=0, help_text="读取时的版本号")
 
 
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "uploaded_at"]
+
+
+class AttachmentUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text="附件（类型与大小受限）")
+
+
 @extend_schema(responses={200: DataValueSerializer, **ERRORS})
 class DataValueViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[DataValue]
@@ -366,6 +386,56 @@ class DataValueViewSet(
         row = self.get_object()
         return Response(AuditTrailSerializer(selectors.history_of(row), many=True).data)
 
+    @extend_schema(
+        methods=["GET"],
+        responses={200: AttachmentSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        """The figure's supporting files; ``POST`` adds one (reporters, while editable)."""
+        row = self.get_object()
+        if request.method == "POST":
+            form = AttachmentUploadSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            with refusals():
+                made = services.add_attachment(row, form.validated_data["file"], actor=request.user)
+            return Response(AttachmentSerializer(made).data, status=status.HTTP_201_CREATED)
+        return Response(AttachmentSerializer(row.attachments.order_by("id"), many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("attachment", int, OpenApiParameter.PATH, description="附件编号")
+        ],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment>[^/.]+)",
+        url_name="attachment-download",
+        pagination_class=None,
+    )
+    def attachment_download(
+        self, request: Request, pk: str | None = None, attachment: str = ""
+    ) -> FileResponse:
+        """Download one of the figure's files."""
+        row = self.get_object()
+        ok = attachment.isdigit() and int(attachment) <= MAX_ID
+        found = row.attachments.filter(pk=int(attachment)).first() if ok else None
+        if found is None:
+            raise exceptions.NotFound("未找到。")
+        return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
+
 
 # --- rounds -----------------------------------------------------------------------------------
 
@@ -441,6 +511,27 @@ class RoundDetailSerializer(RoundSerializer):
         return duty_summary(obj, self.context["request"].user)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ExcelUploadSerializer(serializers.Serializer[Any]):
+    department = serializers.CharField(help_text="填报单位代码")
+    file = serializers.FileField(help_text="填好的填报模板（.xlsx）")
+
+
+class ExcelImportSerializer(serializers.Serializer[Any]):
+    saved = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
 class RoundViewSet(viewsets.ReadOnlyModelViewSet[ReportingRound]):
     """Reporting rounds of the active plan; an item adds the caller's ``my_duties``."""
 
@@ -449,6 +540,68 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet[ReportingRound]):
 
     def get_serializer_class(self) -> type[RoundSerializer]:
         return RoundDetailSerializer if self.action == "retrieve" else RoundSerializer
+
+    def _department(self, code: str) -> Any:
+        dept = selectors.reporting_department(self.request.user, code)
+        if dept is None:
+            raise exceptions.NotFound("您不是该单位的填报员。")
+        return dept
+
+    @extend_schema(
+        parameters=[OpenApiParameter("department", str, required=True, description="填报单位代码")],
+        responses={(200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], url_path="excel-template", pagination_class=None)
+    def excel_template(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The round's Excel template for one department the caller reports for."""
+        from chuangye.reporting.excel import build_template
+
+        rnd = self.get_object()
+        dept = self._department(request.query_params.get("department", ""))
+        content = build_template(rnd.plan, rnd.year, rnd.month, dept)
+        return _xlsx(content, f"{dept.name}-{rnd.year}年{rnd.month}月-填报模板.xlsx")
+
+    @extend_schema(
+        request={"multipart/form-data": ExcelUploadSerializer},
+        responses={200: ExcelImportSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="excel-upload",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def excel_upload(self, request: Request, pk: str | None = None) -> Response:
+        """Save a filled template as draft figures: every row, or nothing (400 lists why)."""
+        from chuangye.reporting.excel import ExcelImportError, import_workbook
+
+        rnd = self.get_object()
+        data: Any = request.data
+        dept = self._department(str(data.get("department", "")))
+        form = ExcelUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            result = import_workbook(
+                form.validated_data["file"], rnd.plan, rnd.year, rnd.month, dept, actor=request.user
+            )
+        except ExcelImportError as exc:
+            return Response(
+                {"code": "invalid", "message": str(exc), "detail": {"errors": exc.errors}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(
+            {"saved": result.saved, "unchanged": result.unchanged, "skipped": result.skipped}
+        )
+
+    @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The round's figures the caller may see, as Excel."""
+        from chuangye.reporting.excel import export_round
+
+        rnd = self.get_object()
+        values = selectors.round_values(request.user, rnd)
+        return _xlsx(export_round(values.iterator(), rnd.label), f"{rnd.label}填报数据.xlsx")
 
 
 # --- measure progress -------------------------------------------------------------------------

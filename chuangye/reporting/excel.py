@@ -721,3 +721,35 @@ def export_table(title: str, headers: list[str], rows: Iterable[Sequence[object]
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def export_round(values: Iterable[DataValue], label: str) -> bytes:
+    """A round's figures (already scoped to the caller) as one Excel sheet."""
+    from django.utils.translation import gettext as _
+
+    rows = (
+        (
+            v.indicator.code,
+            v.indicator.name,
+            v.indicator.unit,
+            v.org_unit.name,
+            v.department.name,
+            v.value,
+            v.note,
+            v.get_status_display(),
+            v.updated_at,
+        )
+        for v in values
+    )
+    headers = [
+        _("指标代码"),
+        _("指标"),
+        _("单位"),
+        _("区划"),
+        _("填报单位"),
+        _("数值"),
+        _("说明"),
+        _("状态"),
+        _("修改时间"),
+    ]
+    return export_table(f"{label}填报数据", headers, rows)

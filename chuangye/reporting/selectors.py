@@ -97,3 +97,17 @@ def history_of(obj: DataValue | ProgressUpdate) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).order_by("id")
+
+
+def reporting_department(user: Any, code: str) -> Department | None:
+    """The department ``code`` if the user reports for it (None otherwise)."""
+    return next((d for d in departments_with_role(user, Role.REPORTER) if d.code == code), None)
+
+
+def round_values(user: Any, rnd: ReportingRound) -> QuerySet[DataValue]:
+    """The figures of one round the user may see, in export order."""
+    return (
+        values_visible_to(user)
+        .filter(indicator__plan_id=rnd.plan_id, year=rnd.year, month=rnd.month)
+        .order_by("indicator__code", "org_unit__order")
+    )

@@ -558,10 +558,7 @@ def _excel_response(content: bytes, filename: str) -> HttpResponse:
 
 
 def _reporting_department(request: HttpRequest, code: str) -> Department:
-    dept = next(
-        (d for d in selectors.departments_with_role(request.user, Role.REPORTER) if d.code == code),
-        None,
-    )
+    dept = selectors.reporting_department(request.user, code)
     if dept is None:
         raise Http404
     return dept
@@ -611,41 +608,12 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def rounds_export(request: HttpRequest) -> HttpResponse:
     """The values of a round visible to the user, as Excel."""
-    from chuangye.reporting.excel import export_table
+    from chuangye.reporting.excel import export_round
 
     plan = _plan(request)
     rnd = _pick_round(request, plan)
     if rnd is None:
         raise Http404
-    values = (
-        selectors.values_visible_to(request.user)
-        .filter(indicator__plan=plan, year=rnd.year, month=rnd.month)
-        .order_by("indicator__code", "org_unit__order")
-    )
-    rows = (
-        (
-            v.indicator.code,
-            v.indicator.name,
-            v.indicator.unit,
-            v.org_unit.name,
-            v.department.name,
-            v.value,
-            v.note,
-            v.get_status_display(),
-            v.updated_at,
-        )
-        for v in values.iterator()
-    )
-    headers = [
-        _("指标代码"),
-        _("指标"),
-        _("单位"),
-        _("区划"),
-        _("填报单位"),
-        _("数值"),
-        _("说明"),
-        _("状态"),
-        _("修改时间"),
-    ]
-    content = export_table(f"{rnd.label}填报数据", headers, rows)
+    values = selectors.round_values(request.user, rnd).filter(indicator__plan=plan)
+    content = export_round(values.iterator(), rnd.label)
     return _excel_response(content, f"{rnd.label}填报数据.xlsx")

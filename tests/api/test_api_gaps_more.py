@@ -221,3 +221,140 @@ def test_public_board_refuses_a_bad_date(plan: Plan, personas: dict[str, Any]) -
 def test_public_board_without_an_active_plan_is_not_found(personas: dict[str, Any]) -> None:
     Plan.objects.update(is_active=False)
     assert api(personas, None).get("/api/v1/board").status_code == 404
+
+
+# --- reporting: Excel template and upload, the round's export, attachments ------------------------
+
+XLSX_ROW, XLSX_VALUE = 3, 7  # first data row; 本月数值 column of the template
+
+
+def template(client: APIClient, rnd: Any) -> Any:
+    import io
+
+    import openpyxl
+
+    response = client.get(f"/api/v1/rounds/{rnd.pk}/excel-template", {"department": "371002-rsj"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+def upload(client: APIClient, rnd: Any, wb: Any) -> Any:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    out = io.BytesIO()
+    wb.save(out)
+    f = SimpleUploadedFile("模板.xlsx", out.getvalue())
+    return client.post(
+        f"/api/v1/rounds/{rnd.pk}/excel-upload",
+        {"department": "371002-rsj", "file": f},
+        format="multipart",
+    )
+
+
+def test_excel_template_and_all_or_nothing_upload(
+    live_round: Any, personas: dict[str, Any]
+) -> None:
+    from chuangye.reporting.models import DataValue
+
+    reporter = api(personas, "reporter_huancui")
+    wb = template(reporter, live_round)
+    ws = wb["填报"]
+    rows = [r for r in range(XLSX_ROW, ws.max_row + 1) if ws.cell(row=r, column=1).value]
+    assert rows
+    before = DataValue.objects.count()
+    for r in rows:
+        ws.cell(row=r, column=XLSX_VALUE, value="不是数字")
+    refused = upload(reporter, live_round, wb)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid" and refused.json()["detail"]["errors"]
+    assert DataValue.objects.count() == before  # nothing saved
+    wb = template(reporter, live_round)
+    wb["填报"].cell(row=rows[0], column=XLSX_VALUE, value=7)
+    accepted = upload(reporter, live_round, wb)
+    assert accepted.status_code == 200 and accepted.json()["saved"] == 1
+    assert DataValue.objects.count() == before + 1
+
+
+def test_excel_endpoints_are_for_the_departments_reporters(
+    live_round: Any, personas: dict[str, Any]
+) -> None:
+    url = f"/api/v1/rounds/{live_round.pk}/excel-template"
+    for name in ("reporter_wendeng", "leader", "approver_huancui", "outsider"):
+        assert api(personas, name).get(url, {"department": "371002-rsj"}).status_code == 404
+    assert api(personas, None).get(url, {"department": "371002-rsj"}).status_code in (401, 403)
+    reporter = api(personas, "reporter_huancui")
+    assert reporter.get(url).status_code == 404  # no department given
+    post = f"/api/v1/rounds/{live_round.pk}/excel-upload"
+    missing = reporter.post(post, {"department": "371002-rsj"}, format="multipart")
+    assert missing.status_code == 400 and missing.json()["message"]
+    assert (
+        api(personas, "reporter_wendeng")
+        .post(post, {"department": "371002-rsj"}, format="multipart")
+        .status_code
+        == 404
+    )
+    assert reporter.get("/api/v1/rounds/999999/excel-template").status_code == 404
+
+
+def test_round_export_holds_only_the_callers_figures(
+    live_round: Any, personas: dict[str, Any], plan: Plan
+) -> None:
+    import io
+
+    import openpyxl
+
+    reporter = api(personas, "reporter_huancui")
+    wb = template(reporter, live_round)
+    ws = wb["填报"]
+    ws.cell(row=XLSX_ROW, column=XLSX_VALUE, value=7)
+    assert upload(reporter, live_round, wb).status_code == 200
+
+    def units(name: str) -> set[str]:
+        response = api(personas, name).get(f"/api/v1/rounds/{live_round.pk}/export")
+        assert response.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        return {row[3] for row in sheet.iter_rows(min_row=2, values_only=True) if row[3]}
+
+    assert "环翠区" in units("leader")
+    assert "环翠区" in units("reporter_huancui")
+    assert "环翠区" not in units("reporter_wendeng")
+    assert (
+        api(personas, "outsider").get(f"/api/v1/rounds/{live_round.pk}/export").status_code == 404
+    )
+
+
+def test_attachments_upload_list_and_download(live_round: Any, personas: dict[str, Any]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chuangye.core.models import AuditEntry
+
+    reporter = api(personas, "reporter_huancui")
+    wb = template(reporter, live_round)
+    wb["填报"].cell(row=XLSX_ROW, column=XLSX_VALUE, value=7)
+    assert upload(reporter, live_round, wb).status_code == 200
+    value = reporter.get("/api/v1/data-values", {"department": "371002-rsj"}).json()["results"][0]
+    url = f"/api/v1/data-values/{value['id']}/attachments"
+    made = reporter.post(
+        url, {"file": SimpleUploadedFile("台账.pdf", b"%PDF-1.4 ledger")}, format="multipart"
+    )
+    assert made.status_code == 201 and made.json()["name"] == "台账.pdf"
+    assert AuditEntry.objects.filter(action="reporting.attachment.add").count() == 1
+    listed = api(personas, "leader").get(url).json()
+    assert [a["name"] for a in listed] == ["台账.pdf"]
+    download = api(personas, "approver_huancui").get(f"{url}/{made.json()['id']}")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 ledger"
+    # Refusals: a wrong type is 400, someone else's figure 404, an approver may not add.
+    bad = reporter.post(url, {"file": SimpleUploadedFile("x.exe", b"MZ")}, format="multipart")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert reporter.post(url, {}, format="multipart").status_code == 400
+    other = SimpleUploadedFile("y.pdf", b"%PDF")
+    assert api(personas, "approver_huancui").post(url, {"file": other}).status_code == 400
+    for name in ("reporter_wendeng", "outsider"):
+        assert api(personas, name).get(url).status_code == 404
+        assert api(personas, name).get(f"{url}/{made.json()['id']}").status_code == 404
+    assert reporter.get(f"{url}/999999").status_code == 404
+    assert reporter.get(f"{url}/abc").status_code == 404

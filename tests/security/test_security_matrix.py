@@ -303,12 +303,27 @@ ROUTES: dict[str, list[Case]] = {
         Case(RSJ, {"pk": "rsj_value"}),
     ],
     "api/v1/data-values/<pk>/history/": [Case(HUANCUI, {"pk": "huancui_value"})],
+    "api/v1/data-values/<pk>/attachments/": [Case(HUANCUI, {"pk": "huancui_value"})],
+    "api/v1/data-values/<pk>/attachments/<attachment>/": [
+        Case(RSJ, {"pk": "rsj_value", "attachment": "rsj_attachment"})
+    ],
     "api/v1/data-values/<pk>/submit/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "api/v1/data-values/<pk>/approve/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "api/v1/data-values/<pk>/return/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "api/v1/data-values/<pk>/reopen/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "api/v1/rounds/": [listing(PLAN)],
     "api/v1/rounds/<pk>/": [Case(PLAN, {"pk": "round"})],
+    "api/v1/rounds/<pk>/excel-template/": [
+        Case(frozenset({"reporter_huancui"}), {"pk": "round"}, query="department=371002-rsj")
+    ],
+    "api/v1/rounds/<pk>/excel-upload/": [
+        post(
+            frozenset({"reporter_huancui"}),
+            params={"pk": "round"},
+            data={"department": "371002-rsj"},
+        )
+    ],
+    "api/v1/rounds/<pk>/export/": [Case(PLAN, {"pk": "round"})],  # each sees their own scope
     "api/v1/progress-updates/": [listing(HUANCUI)],
     "api/v1/progress-updates/<pk>/": [Case(HUANCUI, {"pk": "huancui_progress"})],
     "api/v1/progress-updates/<pk>/submit/": [post(HUANCUI, params={"pk": "huancui_progress"})],
@@ -510,6 +525,13 @@ def world(plan: Any, personas: dict[str, Any], live_round: Any) -> dict[str, Any
     services.approve_value(huancui_value, actor=personas["approver_huancui"])
     figure("371003-rsj", "reporter_wendeng")
     rsj_value = figure("rsj", "reporter_rsj", city=True)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rsj_attachment = services.add_attachment(
+        rsj_value,
+        SimpleUploadedFile("依据.pdf", b"%PDF-1.4 figures"),
+        actor=personas["reporter_rsj"],
+    )
     rsj_measure = plan.measures.filter(responsibilities__department__code="rsj").first()
     progress = services.save_progress(
         measure=rsj_measure,
@@ -543,6 +565,7 @@ def world(plan: Any, personas: dict[str, Any], live_round: Any) -> dict[str, Any
         "draft": draft.pk,
         "huancui_value": huancui_value.pk,
         "rsj_value": rsj_value.pk,
+        "rsj_attachment": rsj_attachment.pk,
         "huancui_progress": progress.pk,
         "allocation": allocation.pk,
         "huancui_notification": note.pk,
