@@ -29,6 +29,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chuangye.accounts.access import access_for
 from chuangye.accounts.choices import Role
 from chuangye.accounts.models import OrgUnit
 from chuangye.accounts.selectors import departments_visible_to
@@ -521,6 +522,12 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+class RoundDatesSerializer(serializers.Serializer[Any]):
+    opens_on = serializers.DateField(help_text="开始填报")
+    deadline = serializers.DateField(help_text="截止日期")
+    locks_on = serializers.DateField(help_text="锁定日期")
+
+
 class ExcelUploadSerializer(serializers.Serializer[Any]):
     department = serializers.CharField(help_text="填报单位代码")
     file = serializers.FileField(help_text="填好的填报模板（.xlsx）")
@@ -592,6 +599,19 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet[ReportingRound]):
         return Response(
             {"saved": result.saved, "unchanged": result.unchanged, "skipped": result.skipped}
         )
+
+    @extend_schema(request=RoundDatesSerializer, responses={200: RoundSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def dates(self, request: Request, pk: str | None = None) -> Response:
+        """Move the round's opening, deadline and lock dates (plan coordinators)."""
+        rnd = self.get_object()
+        if not access_for(request.user).is_coordinator:
+            raise exceptions.PermissionDenied("只有统筹协调员可以调整报送时间")
+        form = RoundDatesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        with refusals():
+            services.set_round_dates(rnd, actor=request.user, **form.validated_data)
+        return Response(RoundSerializer(rnd, context={"request": request}).data)
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], pagination_class=None)

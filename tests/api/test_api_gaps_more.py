@@ -358,3 +358,25 @@ def test_attachments_upload_list_and_download(live_round: Any, personas: dict[st
         assert api(personas, name).get(f"{url}/{made.json()['id']}").status_code == 404
     assert reporter.get(f"{url}/999999").status_code == 404
     assert reporter.get(f"{url}/abc").status_code == 404
+
+
+def test_coordinator_sets_round_dates(live_round: Any, personas: dict[str, Any]) -> None:
+    from chuangye.core.models import AuditEntry
+
+    url = f"/api/v1/rounds/{live_round.pk}/dates"
+    dates = {"opens_on": "2025-07-01", "deadline": "2025-07-10", "locks_on": "2025-07-20"}
+    audited = AuditEntry.objects.filter(action="reporting.round.dates").count()
+    done = api(personas, "coordinator").post(url, dates, format="json")
+    assert done.status_code == 200 and done.json()["deadline"] == "2025-07-10"
+    live_round.refresh_from_db()
+    assert live_round.locks_on == dt.date(2025, 7, 20)
+    assert AuditEntry.objects.filter(action="reporting.round.dates").count() == audited + 1
+    backwards = {**dates, "deadline": "2025-06-01"}
+    refused = api(personas, "coordinator").post(url, backwards, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid"
+    garbage = api(personas, "coordinator").post(url, {"opens_on": "soon"}, format="json")
+    assert garbage.status_code == 400
+    assert api(personas, "leader").post(url, dates, format="json").status_code == 403
+    assert api(personas, "reporter_huancui").post(url, dates, format="json").status_code == 403
+    assert api(personas, "outsider").post(url, dates, format="json").status_code == 404
+    assert api(personas, None).post(url, dates, format="json").status_code in (401, 403)

@@ -323,6 +323,9 @@ ROUTES: dict[str, list[Case]] = {
             data={"department": "371002-rsj"},
         )
     ],
+    "api/v1/rounds/<pk>/dates/": [
+        post(COORDINATORS, params={"pk": "round"}, forbid=PLAN - COORDINATORS)
+    ],
     "api/v1/rounds/<pk>/export/": [Case(PLAN, {"pk": "round"})],  # each sees their own scope
     "api/v1/progress-updates/": [listing(HUANCUI)],
     "api/v1/progress-updates/<pk>/": [Case(HUANCUI, {"pk": "huancui_progress"})],
