@@ -25,6 +25,7 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("plans", plans_api.PlanViewSet, basename="plan")
+router.register("plan-drafts", plans_api.PlanDraftViewSet, basename="plan-draft")
 router.register("measures", plans_api.MeasureViewSet, basename="measure")
 router.register("targets", plans_api.TargetViewSet, basename="target")
 router.register("org-units", accounts_api.OrgUnitViewSet, basename="org-unit")

@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chuangye.accounts.access import access_for
 from chuangye.core.pagination import MAX_ID
-from chuangye.plans import selectors
+from chuangye.plans import selectors, services
 from chuangye.plans.choices import ResponsibilityRole
-from chuangye.plans.models import Measure, Plan, Responsibility, Target
+from chuangye.plans.contract import PlanContractError
+from chuangye.plans.models import Measure, Plan, PlanDraft, Responsibility, Target
+from chuangye.plans.review import unknown_departments
 
 
 class PlanSerializer(serializers.ModelSerializer[Plan]):
@@ -166,3 +170,164 @@ class TargetViewSet(viewsets.ReadOnlyModelViewSet[Target]):
             .select_related("indicator")
             .order_by("order")
         )
+
+
+# --- plan documents: upload → parsed draft → review/correct → import (coordinators) --------------
+
+
+class DraftSerializer(serializers.ModelSerializer[PlanDraft]):
+    title = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text="draft、imported 或 discarded")
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlanDraft
+        fields = [
+            "id",
+            "title",
+            "source_name",
+            "status",
+            "warnings",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "plan",
+        ]
+
+    def get_title(self, obj: PlanDraft) -> str:
+        return str(obj.data.get("title") or "")
+
+    def get_created_by(self, obj: PlanDraft) -> str | None:
+        return str(obj.created_by) if obj.created_by_id else None
+
+
+class DraftDetailSerializer(DraftSerializer):
+    plan_json = serializers.JSONField(
+        source="data", read_only=True, help_text="方案 JSON（与 plan show --format json 同一格式）"
+    )
+    unknown_departments = serializers.SerializerMethodField()
+
+    class Meta(DraftSerializer.Meta):
+        fields = [*DraftSerializer.Meta.fields, "plan_json", "unknown_departments"]
+
+    def get_unknown_departments(self, obj: PlanDraft) -> list[str]:
+        return [str(d) for d in unknown_departments(obj.data)]
+
+
+class DraftUploadSerializer(serializers.Serializer[Any]):
+    document = serializers.FileField(help_text=".txt、.docx、有文字层的 .pdf 或方案 JSON")
+
+
+class DraftEditSerializer(serializers.Serializer[Any]):
+    plan_json = serializers.JSONField(help_text="核对修改后的方案 JSON")
+
+    def validate_plan_json(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("应为 JSON 对象")
+        return value
+
+
+class DraftImportSerializer(serializers.Serializer[Any]):
+    supersedes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="作为该方案的新版本导入；省略则作为新方案导入",
+    )
+    activate = serializers.BooleanField(default=True, help_text="导入后设为当前执行方案")
+
+
+def _draft_error(exc: Exception) -> Response:
+    return Response({"code": "invalid", "message": str(exc), "detail": {}}, status=400)
+
+
+class PlanDraftViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[PlanDraft],
+):
+    """Parsed plan documents awaiting review: the plan coordinators' working material.
+
+    ``POST`` uploads a document and returns the parsed draft (400 with the reason when the file
+    is not a plan); ``PATCH`` replaces the draft JSON with corrections (validated against the
+    contract); ``import`` makes it a new plan or a new version of an existing one.
+    """
+
+    def get_queryset(self) -> QuerySet[PlanDraft]:
+        return selectors.drafts_visible_to(self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_class(self) -> type[DraftSerializer]:
+        return DraftSerializer if self.action == "list" else DraftDetailSerializer
+
+    def _coordinator(self) -> None:
+        if not access_for(self.request.user).is_coordinator:
+            raise exceptions.NotFound("未找到。")
+
+    @extend_schema(
+        request={"multipart/form-data": DraftUploadSerializer},
+        responses={201: DraftDetailSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        from chuangye.plans.forms import UploadForm
+        from chuangye.plans.parsing import PlanParseError
+
+        self._coordinator()
+        form = UploadForm(data={}, files=request.FILES)
+        if not form.is_valid():
+            message = "；".join(str(e) for errors in form.errors.values() for e in errors)
+            return _draft_error(ValueError(message))
+        try:
+            draft = services.draft_from_upload(form.cleaned_data["document"], actor=request.user)
+        except (PlanParseError, ValueError) as exc:
+            return _draft_error(exc)
+        return Response(DraftDetailSerializer(draft).data, status=201)
+
+    @extend_schema(request=DraftEditSerializer, responses={200: DraftDetailSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        draft = self.get_object()
+        form = DraftEditSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.update_draft(draft, form.validated_data["plan_json"], actor=request.user)
+        except (ValueError, PlanContractError) as exc:
+            return _draft_error(exc)
+        return Response(DraftDetailSerializer(draft).data)
+
+    @extend_schema(request=DraftImportSerializer, responses={201: PlanSerializer})
+    @action(detail=True, methods=["post"], url_path="import", url_name="import")
+    def import_(self, request: Request, pk: str | None = None) -> Response:
+        """Import the reviewed draft as a new plan, or as a new version of ``supersedes``."""
+        draft = self.get_object()
+        form = DraftImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        supersedes = None
+        if form.validated_data.get("supersedes"):
+            supersedes = (
+                selectors.plans_visible_to(request.user)
+                .filter(pk=form.validated_data["supersedes"])
+                .first()
+            )
+            if supersedes is None:
+                return _draft_error(ValueError("supersedes：未知的方案编号"))
+        try:
+            plan = services.import_draft(
+                draft,
+                actor=request.user,
+                supersedes=supersedes,
+                activate=form.validated_data["activate"],
+            )
+        except (ValueError, PlanContractError) as exc:
+            return _draft_error(exc)
+        return Response(PlanSerializer(plan).data, status=201)
+
+    @extend_schema(request=None, responses={200: DraftDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        """Set the draft aside; it can no longer be edited or imported."""
+        draft = self.get_object()
+        try:
+            services.discard_draft(draft, actor=request.user)
+        except ValueError as exc:
+            return _draft_error(exc)
+        return Response(DraftDetailSerializer(draft).data)

@@ -259,6 +259,26 @@ def create_draft(
     return draft
 
 
+def draft_from_upload(upload: Any, *, actor: Any) -> PlanDraft:
+    """Parse an uploaded plan document (or plan JSON) into a draft for review.
+
+    Raises ``PlanParseError`` or ``ValueError`` with a message when the file is not a plan.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from chuangye.plans.documents import read_plan_file
+
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        data, text = read_plan_file(path)
+    return create_draft(data, actor=actor, source_text=text, source_name=upload.name)
+
+
 def _require_open(draft: PlanDraft) -> None:
     if draft.status != DraftStatus.DRAFT:
         raise ValueError(f"草稿状态为“{draft.get_status_display()}”，不能再修改或导入")

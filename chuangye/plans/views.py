@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +27,6 @@ from chuangye.plans import selectors, services
 from chuangye.plans.choices import ResponsibilityRole
 from chuangye.plans.contract import PlanContractError
 from chuangye.plans.diff import diff_plans
-from chuangye.plans.documents import read_plan_file
 from chuangye.plans.forms import DraftJsonForm, ImportForm, UploadForm
 from chuangye.plans.models import Plan, PlanDraft
 from chuangye.plans.parsing import PlanParseError
@@ -156,22 +153,13 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["document"]
-        suffix = Path(f.name).suffix.lower()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{suffix}"
-            with path.open("wb") as out:
-                for chunk in f.chunks():
-                    out.write(chunk)
-            try:
-                data, text = read_plan_file(path)
-            except (PlanParseError, ValueError) as exc:
-                form.add_error("document", str(exc))
-            else:
-                draft = services.create_draft(
-                    data, actor=request.user, source_text=text, source_name=f.name
-                )
-                messages.success(request, _("文件已解析，请逐项核对后导入。"))
-                return redirect("plans:draft", pk=draft.pk)
+        try:
+            draft = services.draft_from_upload(f, actor=request.user)
+        except (PlanParseError, ValueError) as exc:
+            form.add_error("document", str(exc))
+        else:
+            messages.success(request, _("文件已解析，请逐项核对后导入。"))
+            return redirect("plans:draft", pk=draft.pk)
     drafts = selectors.drafts_visible_to(request.user)[:20]
     return render(request, "plans/upload.html", {"form": form, "drafts": drafts})
 

@@ -380,3 +380,76 @@ def test_coordinator_sets_round_dates(live_round: Any, personas: dict[str, Any])
     assert api(personas, "reporter_huancui").post(url, dates, format="json").status_code == 403
     assert api(personas, "outsider").post(url, dates, format="json").status_code == 404
     assert api(personas, None).post(url, dates, format="json").status_code in (401, 403)
+
+
+# --- plans: upload → parsed draft → review/correct → import -----------------------------------
+
+
+def upload_plan(client: APIClient, content: bytes, name: str = "方案.txt") -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/api/v1/plan-drafts", {"document": SimpleUploadedFile(name, content)}, format="multipart"
+    )
+
+
+def test_plan_document_becomes_a_draft_is_corrected_and_imported_as_a_new_version(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    from chuangye.core.models import AuditEntry
+    from tests.conftest import BUNDLED_TEXT
+
+    coordinator = api(personas, "coordinator")
+    made = upload_plan(coordinator, BUNDLED_TEXT.read_bytes())
+    assert made.status_code == 201, made.content
+    draft = made.json()
+    assert draft["status"] == "draft" and draft["plan_json"]["targets"]
+    listed = coordinator.get("/api/v1/plan-drafts").json()
+    assert [d["id"] for d in listed["results"]] == [draft["id"]]
+    url = f"/api/v1/plan-drafts/{draft['id']}"
+    corrected = {**draft["plan_json"], "title": draft["plan_json"]["title"] + "（修订）"}
+    saved = coordinator.patch(url, {"plan_json": corrected}, format="json")
+    assert saved.status_code == 200 and saved.json()["title"].endswith("（修订）")
+    broken = coordinator.patch(url, {"plan_json": {"title": 1}}, format="json")
+    assert broken.status_code == 400 and broken.json()["message"]
+    assert coordinator.patch(url, {"plan_json": [1]}, format="json").status_code == 400
+    missing = coordinator.post(f"{url}/import", {"supersedes": 999999}, format="json")
+    assert missing.status_code == 400
+    imported = coordinator.post(
+        f"{url}/import", {"supersedes": plan.pk, "activate": False}, format="json"
+    )
+    assert imported.status_code == 201, imported.content
+    assert imported.json()["version"] == plan.version + 1
+    assert AuditEntry.objects.filter(action="plans.draft.import").count() == 1
+    again = coordinator.post(f"{url}/import", {}, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "invalid"
+    assert coordinator.post(f"{url}/discard").status_code == 400
+
+
+def test_plan_drafts_refuse_bad_files_and_other_personas(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    coordinator = api(personas, "coordinator")
+    assert upload_plan(coordinator, b"MZ", "x.exe").status_code == 400
+    assert upload_plan(coordinator, b"", "empty.txt").status_code == 400
+    not_a_plan = upload_plan(coordinator, "今天天气很好。".encode(), "随笔.txt")
+    assert not_a_plan.status_code == 400 and not_a_plan.json()["message"]
+    assert coordinator.post("/api/v1/plan-drafts", {}, format="multipart").status_code == 400
+    from chuangye.plans import services as plan_services
+
+    draft = plan_services.create_draft(
+        {"title": "待审方案", "sections": [], "measures": [], "targets": []},
+        actor=personas["coordinator"],
+        source_text="待审",
+        source_name="待审.txt",
+    )
+    url = f"/api/v1/plan-drafts/{draft.pk}"
+    for name in ("leader", "reporter_huancui", "outsider", "entrepreneur"):
+        client = api(personas, name)
+        assert client.get("/api/v1/plan-drafts").json()["results"] == []
+        assert client.get(url).status_code == 404
+        assert client.post(f"{url}/discard").status_code == 404
+        assert upload_plan(client, b"x").status_code == 404
+    assert api(personas, None).get(url).status_code in (401, 403)
+    discarded = coordinator.post(f"{url}/discard")
+    assert discarded.status_code == 200 and discarded.json()["status"] == "discarded"

@@ -311,6 +311,10 @@ ROUTES: dict[str, list[Case]] = {
     "api/v1/data-values/<pk>/approve/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "api/v1/data-values/<pk>/return/": [post(HUANCUI, params={"pk": "huancui_value"})],
     "api/v1/data-values/<pk>/reopen/": [post(HUANCUI, params={"pk": "huancui_value"})],
+    "api/v1/plan-drafts/": [listing(COORDINATORS)],
+    "api/v1/plan-drafts/<pk>/": [Case(COORDINATORS, {"pk": "draft"})],
+    "api/v1/plan-drafts/<pk>/import/": [post(COORDINATORS, params={"pk": "draft"})],
+    "api/v1/plan-drafts/<pk>/discard/": [post(COORDINATORS, params={"pk": "draft"})],
     "api/v1/rounds/": [listing(PLAN)],
     "api/v1/rounds/<pk>/": [Case(PLAN, {"pk": "round"})],
     "api/v1/rounds/<pk>/excel-template/": [
