@@ -15,6 +15,7 @@ from chuangye.core.pagination import MAX_ID
 from chuangye.plans import selectors, services
 from chuangye.plans.choices import ResponsibilityRole
 from chuangye.plans.contract import PlanContractError
+from chuangye.plans.diff import diff_plans
 from chuangye.plans.models import Measure, Plan, PlanDraft, Responsibility, Target
 from chuangye.plans.review import unknown_departments
 
@@ -263,6 +264,34 @@ class PlanDraftViewSet(
     def _coordinator(self) -> None:
         if not access_for(self.request.user).is_coordinator:
             raise exceptions.NotFound("未找到。")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("compare", int, description="与该方案比较（默认：文号相同的最新版本）")
+        ],
+        responses={200: DraftDetailSerializer},
+    )
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        """The draft with its JSON and, against its likely predecessor, what would change."""
+        draft = self.get_object()
+        plans = selectors.plans_visible_to(request.user)
+        raw = request.query_params.get("compare", "")
+        if raw:
+            if not (raw.isdigit() and int(raw) <= MAX_ID):
+                return _draft_error(ValueError("compare 应为方案编号"))
+            predecessor = plans.filter(pk=int(raw)).first()
+            if predecessor is None:
+                return _draft_error(ValueError("compare：未知的方案编号"))
+        else:
+            predecessor = selectors.likely_predecessor(draft, plans)
+        body = dict(DraftDetailSerializer(draft).data)
+        body["predecessor"] = predecessor.pk if predecessor else None
+        body["diff"] = (
+            diff_plans(selectors.plan_as_json(predecessor), draft.data).as_dict()
+            if predecessor
+            else None
+        )
+        return Response(body)
 
     @extend_schema(
         request={"multipart/form-data": DraftUploadSerializer},

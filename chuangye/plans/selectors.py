@@ -170,3 +170,12 @@ def departments_in_plan(plan: Plan) -> QuerySet[Department]:
         .distinct()
         .order_by("order", "code")
     )
+
+
+def likely_predecessor(draft: PlanDraft, plans: QuerySet[Plan]) -> Plan | None:
+    """The newest version of the plan with the draft's document number, if any."""
+    doc_number = draft.data.get("doc_number")
+    if doc_number:
+        found: Plan | None = plans.filter(doc_number=doc_number).order_by("-version").first()
+        return found
+    return None

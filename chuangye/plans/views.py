@@ -176,11 +176,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _likely_predecessor(draft: PlanDraft, plans: Any) -> Plan | None:
-    doc_number = draft.data.get("doc_number")
-    if doc_number:
-        found: Plan | None = plans.filter(doc_number=doc_number).order_by("-version").first()
-        return found
-    return None
+    return selectors.likely_predecessor(draft, plans)
 
 
 def _render_draft(

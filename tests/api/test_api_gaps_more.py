@@ -453,3 +453,24 @@ def test_plan_drafts_refuse_bad_files_and_other_personas(
     assert api(personas, None).get(url).status_code in (401, 403)
     discarded = coordinator.post(f"{url}/discard")
     assert discarded.status_code == 200 and discarded.json()["status"] == "discarded"
+
+
+def test_plan_draft_shows_what_would_change_against_a_plan(
+    plan: Plan, personas: dict[str, Any]
+) -> None:
+    from chuangye.plans import services as plan_services
+    from chuangye.plans.selectors import plan_as_json
+
+    data = plan_as_json(plan)
+    data["title"] = data["title"] + "（修订）"
+    draft = plan_services.create_draft(
+        data, actor=personas["coordinator"], source_text="修订稿", source_name="修订稿.json"
+    )
+    coordinator = api(personas, "coordinator")
+    body = coordinator.get(f"/api/v1/plan-drafts/{draft.pk}").json()
+    assert body["predecessor"] == plan.pk and any("标题" in h for h in body["diff"]["header"])
+    same = coordinator.get(f"/api/v1/plan-drafts/{draft.pk}", {"compare": plan.pk}).json()
+    assert same["diff"] == body["diff"]
+    for bad in ("x", "999999"):
+        response = coordinator.get(f"/api/v1/plan-drafts/{draft.pk}", {"compare": bad})
+        assert response.status_code == 400 and response.json()["code"] == "invalid"
