@@ -730,18 +730,10 @@ class NoticeViewSet(
 
 
 def _candidates(plan: Plan, today: dt.date) -> list[dict[str, Any]]:
-    units = list(OrgUnit.objects.order_by("order", "code"))
-    open_rows = list(
-        SupervisionNotice.objects.filter(plan=plan, status__in=OPEN_NOTICE_STATUSES).values_list(
-            "number", "target_id", "org_unit_id", "measure_id"
-        )
-    )
-    by_target: dict[tuple[int, int | None], str] = {(t, u): n for n, t, u, _m in open_rows if t}
-    by_measure = {m: n for n, _t, _u, m in open_rows if m}
+    found = selectors.notice_candidates(plan, today)
     out: list[dict[str, Any]] = []
-    for r in selectors.red_targets(plan, units, today):
+    for r, number in found.targets:
         to = selectors.addressees_for_target(plan, r.target, r.org_unit)
-        unit_id = r.org_unit.pk if r.org_unit.parent_id else None
         scope = "全市" if r.org_unit.parent_id is None else r.org_unit.name
         out.append(
             {
@@ -753,10 +745,10 @@ def _candidates(plan: Plan, today: dt.date) -> list[dict[str, Any]]:
                 "detail": r.status_label,
                 "lead_department": to.lead.code if to.lead else None,
                 "cc_departments": [d.code for d in to.cc],
-                "open_notice": by_target.get((r.target.pk, unit_id)),
+                "open_notice": number,
             }
         )
-    for u in selectors.lagging_updates(plan, today):
+    for u, number in found.measures:
         to = selectors.addressees_for_measure(u.measure)
         out.append(
             {
@@ -768,7 +760,7 @@ def _candidates(plan: Plan, today: dt.date) -> list[dict[str, Any]]:
                 "detail": f"{u.department.name} {u.year}年第{u.quarter}季度：{u.cause or ''}",
                 "lead_department": to.lead.code if to.lead else None,
                 "cc_departments": [d.code for d in to.cc],
-                "open_notice": by_measure.get(u.measure_id),
+                "open_notice": number,
             }
         )
     return out

@@ -114,6 +114,36 @@ def red_targets(plan: Plan, units: list[OrgUnit], day: dt.date) -> list[Progress
     return [r for r in progress_for(plan, units, day) if r.status == Light.RED]
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What a 督办单 could be issued about, each with the number of an open notice on it, if any."""
+
+    targets: list[tuple[Progress, str | None]]
+    measures: list[tuple[ProgressUpdate, str | None]]
+
+
+def notice_candidates(plan: Plan, day: dt.date) -> Candidates:
+    """Red targets (the plan's city and its districts) and lagging measures."""
+    units = list(
+        OrgUnit.objects.filter(Q(pk=plan.org_unit_id) | Q(parent_id=plan.org_unit_id)).order_by(
+            "order", "code"
+        )
+    )
+    open_rows = list(
+        SupervisionNotice.objects.filter(plan=plan, status__in=OPEN_NOTICE_STATUSES).values_list(
+            "number", "target_id", "org_unit_id", "measure_id"
+        )
+    )
+    by_target: dict[tuple[int, int | None], str] = {(t, u): n for n, t, u, _m in open_rows if t}
+    by_measure = {m: n for n, _t, _u, m in open_rows if m}
+    targets = [
+        (r, by_target.get((r.target.pk, r.org_unit.pk if r.org_unit.parent_id else None)))
+        for r in red_targets(plan, units, day)
+    ]
+    measures = [(u, by_measure.get(u.measure_id)) for u in lagging_updates(plan, day)]
+    return Candidates(targets=targets, measures=measures)
+
+
 def lagging_updates(plan: Plan, day: dt.date) -> list[ProgressUpdate]:
     """Latest approved progress per measure and department that reports the measure behind or
     whose remedy deadline has passed."""

@@ -281,24 +281,16 @@ def bulletin_chart(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 def _candidates(plan: Plan, today: dt.date) -> dict[str, Any]:
     """Red targets (city and districts) and lagging measures, each with a prefilled link."""
-    units = list(OrgUnit.objects.order_by("order", "code"))
-    open_rows = list(
-        SupervisionNotice.objects.filter(plan=plan, status__in=OPEN_NOTICE_STATUSES).values_list(
-            "number", "target_id", "org_unit_id", "measure_id"
-        )
-    )
-    by_target: dict[tuple[int, int | None], str] = {(t, u): n for n, t, u, _m in open_rows if t}
-    by_measure = {m: n for n, _t, _u, m in open_rows if m}
-    targets = []
-    for r in selectors.red_targets(plan, units, today):
-        unit_id = r.org_unit.pk if r.org_unit.parent_id else None
-        query = urlencode({"target": r.target.pk, "unit": r.org_unit.code})
-        targets.append((r, query, by_target.get((r.target.pk, unit_id))))
-    measures = []
-    for u in selectors.lagging_updates(plan, today):
-        query = urlencode({"measure": u.measure_id})
-        measures.append((u, query, by_measure.get(u.measure_id)))
-    return {"targets": targets, "measures": measures}
+    found = selectors.notice_candidates(plan, today)
+    return {
+        "targets": [
+            (r, urlencode({"target": r.target.pk, "unit": r.org_unit.code}), number)
+            for r, number in found.targets
+        ],
+        "measures": [
+            (u, urlencode({"measure": u.measure_id}), number) for u, number in found.measures
+        ],
+    }
 
 
 @login_required
