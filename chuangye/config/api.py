@@ -53,6 +53,11 @@ urlpatterns = [
     path("v1/auth/token/revoke", accounts_api.revoke_token, name="api-token-revoke"),
     path("v1/me", accounts_api.me, name="api-me"),
     path("v1/progress", monitoring_api.progress, name="api-progress"),
+    path(
+        "v1/progress/export",
+        monitoring_api.ProgressExport.as_view(),
+        name="api-progress-export",
+    ),
     path("v1/cockpit/targets/<int:pk>", monitoring_api.target_detail, name="api-cockpit-target"),
     path("v1/cockpit/chain", monitoring_api.delivery_chain, name="api-cockpit-chain"),
     path(

@@ -1,5 +1,6 @@
-"""The cockpit over the API: ``GET /api/v1/progress`` (ARCHITECTURE.md contract), the drill-down,
-the delivery chain, the department board and the public board (the only anonymous endpoint).
+"""The cockpit over the API: ``GET /api/v1/progress`` (ARCHITECTURE.md contract) and its Excel
+export, the drill-down, the delivery chain, the department board and the public board (the only
+anonymous endpoint).
 
 The same selectors as the pages; bad query parameters are 400, a unit or object outside the
 caller's scope is 404, as if it did not exist.
@@ -7,24 +8,33 @@ caller's scope is 404, as if it did not exist.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from chuangye.accounts.access import access_for
+from chuangye.accounts.models import OrgUnit
 from chuangye.accounts.selectors import get_department_for_user
-from chuangye.monitoring import facts, selectors
-from chuangye.monitoring.progress import progress_for
+from chuangye.monitoring import exports, facts, selectors
+from chuangye.monitoring.progress import Progress, progress_for
+from chuangye.plans.models import Plan, Target
 from chuangye.plans.selectors import active_plan_for
 
 
@@ -32,18 +42,39 @@ def _bad(message: str) -> Response:
     return Response({"code": "invalid", "message": message, "detail": {}}, status=400)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("date", OpenApiTypes.DATE, description="评估日期，默认今天"),
-        OpenApiParameter("org_unit", str, description="区划代码（逗号分隔）、all 或省略（全市）"),
-        OpenApiParameter("target", str, description="目标编号（逗号分隔）"),
-        OpenApiParameter("seasonal", bool, description="按上年月度分布计算序时进度"),
-    ],
-    responses=OpenApiTypes.OBJECT,
-)
-@api_view(["GET"])
-def progress(request: Request) -> Response | HttpResponse:
-    """Progress of every target in scope against 序时进度, with light and forecast."""
+def _not_found() -> Response:
+    return Response({"code": "not_found", "message": "未找到。", "detail": {}}, status=404)
+
+
+PROGRESS_PARAMETERS = [
+    OpenApiParameter("date", OpenApiTypes.DATE, description="评估日期，默认今天"),
+    OpenApiParameter("org_unit", str, description="区划代码（逗号分隔）、all 或省略（全市）"),
+    OpenApiParameter("target", str, description="目标编号（逗号分隔）"),
+    OpenApiParameter("seasonal", bool, description="按上年月度分布计算序时进度"),
+]
+
+
+@dataclass(frozen=True)
+class ProgressQuery:
+    plan: Plan
+    day: dt.date
+    units: list[OrgUnit]
+    targets: list[Target] | None
+    seasonal: bool
+
+    def rows(self) -> list[Progress]:
+        return progress_for(
+            self.plan,
+            self.units,
+            self.day,
+            targets=self.targets,
+            seasonal=self.seasonal,
+            paths=False,
+        )
+
+
+def _progress_query(request: Request) -> ProgressQuery | Response:
+    """The query of ``progress`` and its export, or the 400/404 answer to a bad one."""
     plan = active_plan_for(request.user)
     params = request.query_params
     try:
@@ -53,25 +84,35 @@ def progress(request: Request) -> Response | HttpResponse:
     except selectors.QueryError as exc:
         return _bad(str(exc))
     except selectors.NotVisible:
-        return Response({"code": "not_found", "message": "未找到。", "detail": {}}, status=404)
+        return _not_found()
     seasonal = params.get("seasonal", "").lower() in {"1", "true", "yes"}
+    return ProgressQuery(plan, day, units, targets, seasonal)
+
+
+@extend_schema(parameters=PROGRESS_PARAMETERS, responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def progress(request: Request) -> Response | HttpResponse:
+    """Progress of every target in scope against 序时进度, with light and forecast."""
+    query = _progress_query(request)
+    if isinstance(query, Response):
+        return query
     # Progress changes only when a Fact does: cache on the facts' version counter.
     key = "progress:" + ":".join(
         [
-            str(plan.pk),
+            str(query.plan.pk),
             str(facts.current_version()),
-            day.isoformat(),
-            ",".join(u.code for u in units),
-            ",".join(str(t.pk) for t in targets) if targets else "*",
-            "s" if seasonal else "l",
+            query.day.isoformat(),
+            ",".join(u.code for u in query.units),
+            ",".join(str(t.pk) for t in query.targets) if query.targets else "*",
+            "s" if query.seasonal else "l",
         ]
     )
     body = cache.get(key)
     if body is None:
-        rows = progress_for(plan, units, day, targets=targets, seasonal=seasonal, paths=False)
+        rows = query.rows()
         payload = {
-            "date": day.isoformat(),
-            "plan": plan.pk,
+            "date": query.day.isoformat(),
+            "plan": query.plan.pk,
             "count": len(rows),
             "results": [r.as_api() for r in rows],
         }
@@ -81,11 +122,50 @@ def progress(request: Request) -> Response | HttpResponse:
     return HttpResponse(body, content_type="application/json")
 
 
+class JsonErrors(BaseContentNegotiation):
+    """A download answers with its file whatever ``Accept`` says, and with JSON when refused."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class ProgressExport(APIView):
+    """``GET /api/v1/progress/export``: the rows of ``GET /api/v1/progress`` as Excel."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonErrors
+
+    @extend_schema(
+        parameters=PROGRESS_PARAMETERS,
+        responses={
+            (200, exports.XLSX): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="Excel 工作簿：与 GET /api/v1/progress 同样筛选条件下的同一组行",
+            ),
+            400: OpenApiResponse(description="参数有误（code、message、detail）"),
+            404: OpenApiResponse(description="区划不在调用者的范围内，或调用者不在方案中"),
+        },
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        """Progress of every target in scope as an Excel workbook (the cockpit's export)."""
+        query = _progress_query(request)
+        if isinstance(query, Response):
+            return query
+        response = exports.progress_download(query.rows(), query.day)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 # --- drill-down, delivery chain, department board, public board ---------------------------------
-
-
-def _not_found() -> Response:
-    return Response({"code": "not_found", "message": "未找到。", "detail": {}}, status=404)
 
 
 def _num(value: Any) -> float | None:

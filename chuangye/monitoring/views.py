@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from django.views.decorators.cache import cache_control
 
 from chuangye.accounts.access import access_for
 from chuangye.accounts.selectors import get_department_for_user
-from chuangye.monitoring import selectors
+from chuangye.monitoring import exports, selectors
 from chuangye.monitoring.progress import LIGHT_LABELS, Light, Progress, league, progress_for
 from chuangye.plans import selectors as plan_selectors
 from chuangye.plans.models import Plan
@@ -78,7 +77,10 @@ def cockpit(request: HttpRequest) -> HttpResponse:
         district_rows = progress_for(plan, districts, f["day"], targets=f["targets"])
     ranking = league(district_rows) if access_for(request.user).city_wide else []
     if request.GET.get("format") == "xlsx":
-        return _export(rows + district_rows, f["day"])
+        # The selected units, then every visible district not already among them.
+        chosen = {u.pk for u in f["units"]}
+        extra = [r for r in district_rows if r.org_unit.pk not in chosen]
+        return exports.progress_download(rows + extra, f["day"])
     cards = [(r, chart_data(r)) for r in rows]
     return render(
         request,
@@ -98,49 +100,6 @@ def cockpit(request: HttpRequest) -> HttpResponse:
             "departments": plan_selectors.departments_in_plan(plan),
         },
     )
-
-
-def _export(rows: list[Progress], day: dt.date) -> HttpResponse:
-    from chuangye.reporting.excel import export_table
-
-    headers = [
-        _("区划"),
-        _("目标"),
-        _("单位"),
-        _("口径"),
-        _("目标值"),
-        _("实际"),
-        _("序时进度"),
-        _("完成率"),
-        _("时间进度"),
-        _("状态"),
-        _("预测"),
-        _("研判"),
-    ]
-    data = (
-        (
-            r.org_unit.name,
-            r.target.text,
-            r.target.unit,
-            _("年度") if r.scope == "per_year" else _("期末"),
-            r.target_value if r.target.comparator != "range" else r.min_value,
-            r.actual,
-            r.expected,
-            None if r.completion is None else round(r.completion * 100, 1),
-            round(r.time_elapsed * 100, 1),
-            r.status_label,
-            r.forecast,
-            r.outlook_label,
-        )
-        for r in rows
-    )
-    content = export_table(f"进度{day.isoformat()}", headers, data)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = quote(f"目标进度-{day.isoformat()}.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
-    return response
 
 
 @login_required

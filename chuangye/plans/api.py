@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,7 +17,7 @@ from chuangye.plans.choices import ResponsibilityRole
 from chuangye.plans.contract import PlanContractError
 from chuangye.plans.diff import diff_plans
 from chuangye.plans.models import Measure, Plan, PlanDraft, Responsibility, Target
-from chuangye.plans.review import unknown_departments
+from chuangye.plans.review import KINDS, highlight, unknown_departments
 
 
 class PlanSerializer(serializers.ModelSerializer[Plan]):
@@ -202,17 +202,55 @@ class DraftSerializer(serializers.ModelSerializer[PlanDraft]):
         return str(obj.created_by) if obj.created_by_id else None
 
 
+class UnknownDepartmentSerializer(serializers.Serializer[Any]):
+    measure = serializers.IntegerField(allow_null=True, help_text="措施序号")
+    department = serializers.CharField(help_text="方案原文中的单位名称")
+
+
+def _unknown(draft: PlanDraft) -> list[dict[str, Any]]:
+    return [
+        {"measure": number if isinstance(number, int) else None, "department": str(name)}
+        for number, name in unknown_departments(draft.data)
+    ]
+
+
 class DraftDetailSerializer(DraftSerializer):
     plan_json = serializers.JSONField(
         source="data", read_only=True, help_text="方案 JSON（与 plan show --format json 同一格式）"
     )
-    unknown_departments = serializers.SerializerMethodField()
+    unknown_departments = serializers.SerializerMethodField(
+        help_text="不在部门名录中的责任单位（导入后保留原文名称，需核对）"
+    )
 
     class Meta(DraftSerializer.Meta):
         fields = [*DraftSerializer.Meta.fields, "plan_json", "unknown_departments"]
 
-    def get_unknown_departments(self, obj: PlanDraft) -> list[str]:
-        return [str(d) for d in unknown_departments(obj.data)]
+    @extend_schema_field(UnknownDepartmentSerializer(many=True))
+    def get_unknown_departments(self, obj: PlanDraft) -> list[dict[str, Any]]:
+        return _unknown(obj)
+
+
+class SegmentSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(trim_whitespace=False, help_text="原文片段")
+    start = serializers.IntegerField(help_text="片段在原文中的起始位置（字符）")
+    end = serializers.IntegerField(help_text="片段在原文中的结束位置（不含）")
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(KINDS.items())),
+        help_text="片段所属的识别结果（可有多项）；空表示普通文字",
+    )
+    anchor = serializers.CharField(
+        allow_blank=True,
+        help_text="从此处开始的条目：m{措施序号}、m{措施序号}t{序号}（措施的目标）、t{序号}（总体"
+        "目标）；空表示无",
+    )
+
+
+class DraftSegmentsSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    source_name = serializers.CharField()
+    length = serializers.IntegerField(help_text="原文字符数")
+    segments = SegmentSerializer(many=True, help_text="依次连接即为原文全文")
+    unknown_departments = UnknownDepartmentSerializer(many=True)
 
 
 class DraftUploadSerializer(serializers.Serializer[Any]):
@@ -349,6 +387,30 @@ class PlanDraftViewSet(
         except (ValueError, PlanContractError) as exc:
             return _draft_error(exc)
         return Response(PlanSerializer(plan).data, status=201)
+
+    @extend_schema(responses={200: DraftSegmentsSerializer})
+    @action(detail=True, methods=["get"])
+    def segments(self, request: Request, pk: str | None = None) -> Response:
+        """The source text cut into segments marking each measure, bracket and target, as the
+        review page shows it beside the recognised plan."""
+        draft = self.get_object()
+        body = {
+            "id": draft.pk,
+            "source_name": draft.source_name,
+            "length": len(draft.source_text),
+            "segments": [
+                {
+                    "text": s.text,
+                    "start": s.start,
+                    "end": s.end,
+                    "kinds": s.classes.split(),
+                    "anchor": s.anchor,
+                }
+                for s in highlight(draft.source_text, draft.data)
+            ],
+            "unknown_departments": _unknown(draft),
+        }
+        return Response(DraftSegmentsSerializer(body).data)
 
     @extend_schema(request=None, responses={200: DraftDetailSerializer})
     @action(detail=True, methods=["post"])

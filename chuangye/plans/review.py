@@ -10,11 +10,17 @@ from typing import Any
 BRACKET = re.compile(r"（[^（）]{2,200}?(?:牵头|配合|负责|参与|协助)[^（）]{0,200}?）", re.S)
 
 
+#: What a stretch of the source text can be part of (a segment's ``classes``).
+KINDS = {"bracket": "责任分工", "measure": "措施", "target": "量化目标"}
+
+
 @dataclass(frozen=True)
 class Segment:
     text: str
     classes: str  # space-separated: measure, target, bracket
     anchor: str  # id of the item that starts here, or ""
+    start: int  # offsets of ``text`` in the source text
+    end: int
 
 
 def _span(src: Any, limit: int) -> tuple[int, int] | None:
@@ -28,7 +34,10 @@ def _span(src: Any, limit: int) -> tuple[int, int] | None:
 
 
 def highlight(text: str, data: dict[str, Any]) -> list[Segment]:
-    """Mark each measure, target and responsibility bracket at its source offsets."""
+    """Mark each measure, target and responsibility bracket at its source offsets.
+
+    The segments follow one another without gap or overlap and together are the whole text.
+    """
     n = len(text)
     marks: list[tuple[int, int, str, str]] = []  # start, end, class, anchor
     for m in data.get("measures", []):
@@ -50,7 +59,9 @@ def highlight(text: str, data: dict[str, Any]) -> list[Segment]:
     segments: list[Segment] = []
     for left, right in pairwise(bounds):
         classes = sorted({c for s, e, c, _ in marks if s <= left and right <= e})
-        segments.append(Segment(text[left:right], " ".join(classes), anchors.get(left, "")))
+        segments.append(
+            Segment(text[left:right], " ".join(classes), anchors.get(left, ""), left, right)
+        )
     return segments
 
 

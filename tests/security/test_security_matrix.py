@@ -269,6 +269,7 @@ ROUTES: dict[str, list[Case]] = {
     "api/v1/auth/token/revoke": [post(SIGNED_IN)],
     "api/v1/me": [Case(SIGNED_IN)],
     "api/v1/progress": [Case(PLAN), Case(HUANCUI, query="org_unit=371002")],
+    "api/v1/progress/export": [Case(PLAN), Case(HUANCUI, query="org_unit=371002")],
     "api/v1/cockpit/targets/<int:pk>": [
         Case(PLAN, {"pk": "target"}),
         Case(HUANCUI, {"pk": "target"}, query="unit=371002"),
@@ -315,6 +316,7 @@ ROUTES: dict[str, list[Case]] = {
     "api/v1/plan-drafts/<pk>/": [Case(COORDINATORS, {"pk": "draft"})],
     "api/v1/plan-drafts/<pk>/import/": [post(COORDINATORS, params={"pk": "draft"})],
     "api/v1/plan-drafts/<pk>/discard/": [post(COORDINATORS, params={"pk": "draft"})],
+    "api/v1/plan-drafts/<pk>/segments/": [Case(COORDINATORS, {"pk": "draft"})],
     "api/v1/rounds/": [listing(PLAN)],
     "api/v1/rounds/<pk>/": [Case(PLAN, {"pk": "round"})],
     "api/v1/rounds/<pk>/excel-template/": [
