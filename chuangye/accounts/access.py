@@ -24,6 +24,8 @@ class Access:
     department_ids: frozenset[int]
     is_superuser: bool = False
     is_staff: bool = False
+    # (role, department id) of every active membership held in a department.
+    department_roles: frozenset[tuple[str, int]] = frozenset()
 
     @property
     def city_wide(self) -> bool:
@@ -68,6 +70,7 @@ def access_for(user: Any) -> Access:
     roles: set[str] = set()
     units: set[int] = set()
     departments: set[int] = set()
+    department_roles: set[tuple[str, int]] = set()
     # Plain tuples, not model instances: this runs on every authenticated request.
     rows = user.memberships.filter(active=True).values_list(
         "role", "org_unit_id", "department_id", "department__level", "department__org_unit_id"
@@ -78,6 +81,7 @@ def access_for(user: Any) -> Access:
             units.add(org_unit_id)
         if department_id:
             departments.add(department_id)
+            department_roles.add((role, department_id))
             if level == DepartmentLevel.DISTRICT:
                 units.add(department_unit_id)
     access = Access(
@@ -86,6 +90,7 @@ def access_for(user: Any) -> Access:
         frozenset(departments),
         user.is_superuser,
         user.is_staff,
+        frozenset(department_roles),
     )
     user._chuangye_access = access
     return access

@@ -30,7 +30,8 @@ def record(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:300]
     user = actor if getattr(actor, "pk", None) is not None else None
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint: a failed audit row fails the whole write.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             # Serialise writers so two concurrent rows never link to the same predecessor.
             with connection.cursor() as cursor:

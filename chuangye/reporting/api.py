@@ -315,8 +315,10 @@ class DataValueViewSet(
                 # Without a version the caller believes the cell is new; if it is not, 409.
                 expected_version=v.get("version", 0),
             )
-        # A new row starts at version 1; every later save raises it.
-        return self._fresh(row, status.HTTP_201_CREATED if row.version == 1 else status.HTTP_200_OK)
+        # A new row starts at version 1; every later save raises it. The saved row has its
+        # indicator, unit, department and author loaded: answered without reading it again.
+        code = status.HTTP_201_CREATED if row.version == 1 else status.HTTP_200_OK
+        return Response(DataValueSerializer(row).data, status=code)
 
     @extend_schema(
         request=DataValueUpdateSerializer,
@@ -338,7 +340,7 @@ class DataValueViewSet(
                 actor=request.user,
                 expected_version=v["version"],
             )
-        return self._fresh(row)
+        return Response(DataValueSerializer(row).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

@@ -76,6 +76,10 @@ def _actor_pk(actor: Any) -> Any:
 def has_role_in(actor: Any, role: str, department: Department) -> bool:
     if getattr(actor, "pk", None) is None:
         return False
+    access = getattr(actor, "_chuangye_access", None)
+    if access is not None:
+        # The memberships this request already read (``access_for``): no second query.
+        return (role, department.pk) in access.department_roles
     return Membership.objects.filter(
         user=actor, role=role, department=department, active=True
     ).exists()
@@ -286,7 +290,10 @@ def save_value(
     number = parse_number(value, indicator)
     rnd = round_for(indicator.plan, year, month)
     row = (
-        DataValue.objects.select_for_update()
+        # With who saved it last (the message of a stale write) and the reporting unit (the
+        # answer names it): joined, not locked (of=self).
+        DataValue.objects.select_related("updated_by", "department")
+        .select_for_update(of=("self",))
         .filter(indicator=indicator, org_unit=org_unit, year=year, month=month)
         .first()
     )
@@ -334,17 +341,19 @@ def save_value(
     if expected_version is not None and expected_version != row.version:
         raise StaleWrite(_changed_by_message(row))
     before = {"value": row.value, "note": row.note, "version": row.version}
-    updated = DataValue.objects.filter(pk=row.pk, version=row.version).update(
-        value=number,
-        note=note.strip(),
-        version=row.version + 1,
-        updated_by=_actor_pk(actor),
-        updated_at=timezone.now(),
-    )
+    changed = {
+        "value": number,
+        "note": note.strip(),
+        "version": row.version + 1,
+        "updated_by": _actor_pk(actor),
+        "updated_at": timezone.now(),
+    }
+    updated = DataValue.objects.filter(pk=row.pk, version=row.version).update(**changed)
     if not updated:  # pragma: no cover - the row lock above makes this unreachable
         raise StaleWrite(_changed_by_message(row))
-    # Only what the update changed: the cached indicator and unit stay (no re-reads for str()).
-    row.refresh_from_db(fields=["value", "note", "version", "updated_by", "updated_at"])
+    # The row now holds what was written; its indicator, unit and department stay loaded.
+    for name, new_value in changed.items():
+        setattr(row, name, new_value)
     audit.record(
         "reporting.value.update",
         actor=actor,

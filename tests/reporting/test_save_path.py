@@ -157,6 +157,9 @@ def test_a_cell_created_by_a_colleague_meanwhile_is_a_stale_write(
     real = DataValue.objects
 
     class NotYetThere:  # the look-up ran before the colleague's row was committed
+        def select_for_update(self, **kw: Any) -> "NotYetThere":
+            return self
+
         def filter(self, **kw: Any) -> "NotYetThere":
             return self
 
@@ -167,7 +170,7 @@ def test_a_cell_created_by_a_colleague_meanwhile_is_a_stale_write(
         def __getattr__(self, name: str) -> Any:
             return getattr(real, name)
 
-        def select_for_update(self) -> NotYetThere:
+        def select_related(self, *fields: str) -> NotYetThere:
             return NotYetThere()
 
     class Shim:
