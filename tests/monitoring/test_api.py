@@ -1,12 +1,9 @@
-import datetime as dt
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
-from chuangye.accounts.models import OrgUnit
 from chuangye.plans.models import Plan
-from chuangye.reporting import services
 
 pytestmark = pytest.mark.django_db
 
@@ -35,22 +32,6 @@ def _api(personas: dict[str, Any], username: str) -> APIClient:
     return client
 
 
-def _approve_june(plan: Plan, personas: dict[str, Any], value: str = "300") -> None:
-    day = dt.date(2025, 7, 2)
-    services.ensure_rounds(plan, day)
-    row = services.save_value(
-        indicator=plan.indicators.get(name="扶持创业"),
-        org_unit=OrgUnit.objects.get(code="371002"),
-        year=2025,
-        month=6,
-        value=value,
-        actor=personas["reporter_huancui"],
-        today=day,
-    )
-    services.submit_values([row], actor=personas["reporter_huancui"], today=day)
-    services.approve_value(row, actor=personas["approver_huancui"])
-
-
 def test_progress_rows_follow_the_contract(personas: dict[str, Any], plan: Plan) -> None:
     body = _api(personas, "leader").get("/api/v1/progress", {"date": "2025-07-15"}).json()
     assert body["count"] == 22
@@ -60,13 +41,15 @@ def test_progress_rows_follow_the_contract(personas: dict[str, Any], plan: Plan)
     assert row["status"] == "no_data" and row["actual"] is None  # nothing reported yet
 
 
-def test_approved_figure_shows_up_immediately(personas: dict[str, Any], plan: Plan) -> None:
+def test_approved_figure_shows_up_immediately(
+    personas: dict[str, Any], plan: Plan, approve_june: Any
+) -> None:
     target = plan.targets.get(subject="扶持创业").pk
     before = _api(personas, "leader").get(
         "/api/v1/progress", {"date": "2025-07-15", "target": target}
     )
     assert before.json()["results"][0]["status"] == "no_data"  # and now cached
-    _approve_june(plan, personas)
+    approve_june(plan)
     body = (
         _api(personas, "leader")
         .get(
@@ -81,11 +64,13 @@ def test_approved_figure_shows_up_immediately(personas: dict[str, Any], plan: Pl
     assert row["expected"] == pytest.approx(19000 * 6 / 24, abs=0.01)
 
 
-def test_district_rows_use_the_active_allocation(personas: dict[str, Any], plan: Plan) -> None:
+def test_district_rows_use_the_active_allocation(
+    personas: dict[str, Any], plan: Plan, approve_june: Any
+) -> None:
     from chuangye.plans.services import activate_allocation, propose_allocation
 
     activate_allocation(propose_allocation(plan, actor=None), actor=None)
-    _approve_june(plan, personas)
+    approve_june(plan)
     body = (
         _api(personas, "coordinator")
         .get("/api/v1/progress", {"date": "2025-07-15", "org_unit": "371002"})

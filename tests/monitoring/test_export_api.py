@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any
 from urllib.parse import unquote
@@ -16,7 +15,6 @@ from chuangye.monitoring.exports import XLSX
 from chuangye.monitoring.progress import LIGHT_LABELS
 from chuangye.monitoring.selectors import units_visible_to
 from chuangye.plans.models import Plan
-from chuangye.reporting import services
 
 pytestmark = pytest.mark.django_db
 
@@ -31,24 +29,11 @@ def _api(personas: dict[str, Any], username: str | None) -> APIClient:
     return client
 
 
-def _approve_june(plan: Plan, personas: dict[str, Any], value: str = "300") -> None:
-    """Targets allocated to the districts, and an approved June figure of 环翠区."""
+def _allocated(plan: Plan) -> None:
+    """The plan's targets allocated to the districts (the rows of every district exist)."""
     from chuangye.plans.services import activate_allocation, propose_allocation
 
     activate_allocation(propose_allocation(plan, actor=None), actor=None)
-    day = dt.date(2025, 7, 2)
-    services.ensure_rounds(plan, day)
-    row = services.save_value(
-        indicator=plan.indicators.get(name="扶持创业"),
-        org_unit=OrgUnit.objects.get(code="371002"),
-        year=2025,
-        month=6,
-        value=value,
-        actor=personas["reporter_huancui"],
-        today=day,
-    )
-    services.submit_values([row], actor=personas["reporter_huancui"], today=day)
-    services.approve_value(row, actor=personas["approver_huancui"])
 
 
 def _sheet(content: bytes) -> tuple[list[Any], list[tuple[Any, ...]]]:
@@ -91,9 +76,10 @@ def _from_sheet(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     ],
 )
 def test_workbook_has_the_rows_of_the_json_for_the_same_filters(
-    personas: dict[str, Any], plan: Plan, query: dict[str, str]
+    personas: dict[str, Any], plan: Plan, query: dict[str, str], approve_june: Any
 ) -> None:
-    _approve_june(plan, personas)
+    _allocated(plan)
+    approve_june(plan)
     client = _api(personas, "leader")
     body = client.get("/api/v1/progress", query).json()
     response = client.get(URL, query)
@@ -108,9 +94,10 @@ def test_workbook_has_the_rows_of_the_json_for_the_same_filters(
 
 
 def test_target_filter_narrows_the_workbook_like_the_json(
-    personas: dict[str, Any], plan: Plan
+    personas: dict[str, Any], plan: Plan, approve_june: Any
 ) -> None:
-    _approve_june(plan, personas)
+    _allocated(plan)
+    approve_june(plan)
     target = plan.targets.get(subject="扶持创业")
     client = _api(personas, "coordinator")
     query = {"date": DAY, "org_unit": "all", "target": str(target.pk)}
@@ -133,9 +120,10 @@ def test_any_accept_header_gets_the_file_and_refusals_stay_json(
 
 
 def test_district_reporter_gets_their_scope_like_the_json(
-    personas: dict[str, Any], plan: Plan
+    personas: dict[str, Any], plan: Plan, approve_june: Any
 ) -> None:
-    _approve_june(plan, personas)
+    _allocated(plan)
+    approve_june(plan)
     client = _api(personas, "reporter_huancui")
     for query in ({"date": DAY}, {"date": DAY, "org_unit": "all"}):
         body = client.get("/api/v1/progress", query).json()
@@ -183,9 +171,10 @@ def test_anonymous_is_refused(personas: dict[str, Any], plan: Plan) -> None:
 
 
 def test_page_export_uses_the_same_builder_without_repeating_rows(
-    login: Any, personas: dict[str, Any], plan: Plan
+    login: Any, personas: dict[str, Any], plan: Plan, approve_june: Any
 ) -> None:
-    _approve_june(plan, personas)
+    _allocated(plan)
+    approve_june(plan)
     query = {"date": DAY, "org_unit": "all"}
     page = login("leader").get("/cockpit/", {**query, "format": "xlsx"})
     api = _api(personas, "leader").get(URL, query)

@@ -1,36 +1,19 @@
-import datetime as dt
 from typing import Any
 
 import pytest
 
-from chuangye.accounts.models import OrgUnit
 from chuangye.plans.models import Plan
-from chuangye.reporting import services
 
 pytestmark = pytest.mark.django_db
 
 
-def _approve(plan: Plan, personas: dict[str, Any], value: str = "300") -> None:
-    day = dt.date(2025, 7, 2)
-    services.ensure_rounds(plan, day)
-    row = services.save_value(
-        indicator=plan.indicators.get(name="扶持创业"),
-        org_unit=OrgUnit.objects.get(code="371002"),
-        year=2025,
-        month=6,
-        value=value,
-        actor=personas["reporter_huancui"],
-        today=day,
-    )
-    services.submit_values([row], actor=personas["reporter_huancui"], today=day)
-    services.approve_value(row, actor=personas["approver_huancui"])
-
-
-def test_cockpit_cards_lights_and_league(login: Any, plan: Plan, personas: Any) -> None:
+def test_cockpit_cards_lights_and_league(
+    login: Any, plan: Plan, personas: Any, approve_june: Any
+) -> None:
     from chuangye.plans.services import activate_allocation, propose_allocation
 
     activate_allocation(propose_allocation(plan, actor=None), actor=None)
-    _approve(plan, personas)
+    approve_june(plan)
     body = login("coordinator").get("/cockpit/", {"date": "2025-07-10"}).content.decode()
     assert body.count('class="tcard') == 22
     assert "300人" in body  # the approved figure, on the 扶持创业 card
@@ -53,11 +36,13 @@ def test_district_staff_see_city_and_own_district_only(login: Any, plan: Plan) -
     assert "区市排名" not in client.get("/cockpit/").content.decode()
 
 
-def test_drill_down_reaches_the_reported_figures(login: Any, plan: Plan, personas: Any) -> None:
+def test_drill_down_reaches_the_reported_figures(
+    login: Any, plan: Plan, personas: Any, approve_june: Any
+) -> None:
     from chuangye.plans.services import activate_allocation, propose_allocation
 
     activate_allocation(propose_allocation(plan, actor=None), actor=None)
-    _approve(plan, personas)
+    approve_june(plan)
     target = plan.targets.get(subject="扶持创业")
     client = login("coordinator")
     page = client.get(f"/cockpit/targets/{target.pk}/", {"date": "2025-07-10"}).content.decode()
@@ -98,9 +83,9 @@ def test_cockpit_pages_are_404_for_outsiders(login: Any, plan: Plan, username: s
 
 
 def test_public_board_needs_no_login_and_shows_no_personal_data(
-    client: Any, plan: Plan, personas: Any
+    client: Any, plan: Plan, personas: Any, approve_june: Any
 ) -> None:
-    _approve(plan, personas)
+    approve_june(plan)
     body = client.get("/board/", {"date": "2025-07-10"}).content.decode()
     assert "进度公开" in body and body.count('class="tcard') == 22
     assert "300人" in body
@@ -109,10 +94,10 @@ def test_public_board_needs_no_login_and_shows_no_personal_data(
 
 
 def test_public_board_is_cached_until_a_figure_changes(
-    client: Any, plan: Plan, personas: Any
+    client: Any, plan: Plan, personas: Any, approve_june: Any
 ) -> None:
     first = client.get("/board/", {"date": "2025-07-10"}).content.decode()
     assert "csrfmiddlewaretoken" not in first  # nothing per-visitor in a shared page
     assert "300人" not in first
-    _approve(plan, personas)
+    approve_june(plan)
     assert "300人" in client.get("/board/", {"date": "2025-07-10"}).content.decode()
