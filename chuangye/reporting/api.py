@@ -339,6 +339,7 @@ class DataValueViewSet(
                 note=v.get("note", row.note),
                 actor=request.user,
                 expected_version=v["version"],
+                seen=row,
             )
         return Response(DataValueSerializer(row).data)
 

@@ -278,8 +278,14 @@ def save_value(
     actor: Any,
     expected_version: int | None = None,
     today: dt.date | None = None,
+    seen: DataValue | None = None,
 ) -> DataValue:
-    """Save a draft figure for a cell the actor's unit must report (optimistic locking)."""
+    """Save a draft figure for a cell the actor's unit must report (optimistic locking).
+
+    ``seen`` is the row as the caller has just read it (unlocked): when the caller's
+    ``expected_version`` is already older than that, the write is refused as stale without
+    reading the round or locking the row (versions only ever go up).
+    """
     today = today or timezone.localdate()
     if not indicator.is_manual:
         raise ReportingError(f"“{indicator.name}”由业务系统自动汇总，无需填报")
@@ -288,6 +294,13 @@ def save_value(
     department = _duty_department(indicator, org_unit)
     _require(actor, Role.REPORTER, department)
     number = parse_number(value, indicator)
+    if (
+        seen is not None
+        and expected_version is not None
+        and expected_version < seen.version
+        and seen.status in EDITABLE
+    ):
+        raise StaleWrite(_changed_by_message(seen))
     rnd = round_for(indicator.plan, year, month)
     row = (
         # With who saved it last (the message of a stale write) and the reporting unit (the

@@ -142,6 +142,27 @@ def test_stale_version_is_409_and_nothing_is_overwritten(
     assert DataValue.objects.get().value == Decimal("150")
 
 
+def test_a_stale_patch_is_refused_from_the_row_just_read(
+    plan: Plan, personas: dict[str, Any], june: ReportingRound
+) -> None:
+    reporter = _api(personas, "reporter_huancui")
+    row = reporter.post(VALUES, _cell(plan), format="json").json()
+    url = f"{VALUES}{row['id']}/"
+    assert reporter.patch(url, {"value": "130", "version": 1}, format="json").status_code == 200
+    with CaptureQueriesContext(connection) as seen:
+        stale = reporter.patch(url, {"value": "140", "version": 1}, format="json")
+    _refused(stale, 409, "已被 演示·环翠区填报员 于")
+    sql = " ".join(q["sql"] for q in seen.captured_queries)
+    # Older than the row the request read: neither the round nor a row lock is needed.
+    assert "reporting_reportinground" not in sql and "FOR UPDATE" not in sql
+    # A version the caller cannot have read goes the whole way, and is refused there.
+    ahead = reporter.patch(url, {"value": "140", "version": 7}, format="json")
+    _refused(ahead, 409, "已被 演示·环翠区填报员 于")
+    # Checks that come first still do: a bad figure with an old version is a 400.
+    _refused(reporter.patch(url, {"value": "-1", "version": 1}, format="json"), 400, "负数")
+    assert DataValue.objects.get().value == Decimal("130")
+
+
 BAD_FIGURES = [
     ("-1", "不能为负数"),
     (-5, "不能为负数"),
