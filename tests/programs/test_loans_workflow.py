@@ -224,6 +224,10 @@ def test_overdue_then_guarantor_compensates(plan: Plan, world: dict[str, Any]) -
     subsidised = [p.subsidy for p in services.loan_schedule(loan)]
     assert subsidised[0] > 0 and subsidised[1:] == [0] * (len(subsidised) - 1)
     assert [s.action for s in application.steps.all()][-2:] == ["overdue", "compensate"]
+    steps = application.steps.count()
+    with pytest.raises(services.LoanError, match="未知的操作"):
+        services.record_event(application, "forgive", on="2025-12-31", actor=world["bank_officer"])
+    assert application.steps.count() == steps
 
 
 def test_reviewer_rejects_with_reason(world: dict[str, Any]) -> None:

@@ -275,14 +275,7 @@ class DisburseSerializer(serializers.Serializer[Any]):
 
 
 class LoanEventSerializer(serializers.Serializer[Any]):
-    action = serializers.ChoiceField(
-        choices=[
-            ("overdue", "登记逾期"),
-            ("settle", "登记结清"),
-            ("extend", "登记展期"),
-            ("compensate", "登记代偿"),
-        ]
-    )
+    action = serializers.ChoiceField(choices=list(services.LOAN_EVENTS.items()))
     on = serializers.DateField(help_text="日期（逾期起始日、结清日、展期后到期日或代偿日）")
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, help_text="代偿金额（元），代偿时填写"
@@ -513,16 +506,11 @@ class LoanApplicationViewSet(
         obj = self.get_object()
         data = LoanEventSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v, user = data.validated_data, request.user
+        v = data.validated_data
         with refusals():
-            if v["action"] == "overdue":
-                services.mark_overdue(obj, since=v["on"], actor=user)
-            elif v["action"] == "settle":
-                services.settle(obj, on=v["on"], actor=user)
-            elif v["action"] == "extend":
-                services.extend(obj, to=v["on"], actor=user)
-            else:
-                services.compensate(obj, on=v["on"], amount=v.get("amount"), actor=user)
+            services.record_event(
+                obj, v["action"], on=v["on"], amount=v.get("amount"), actor=request.user
+            )
         return self._fresh(obj)
 
     @extend_schema(

@@ -14,6 +14,7 @@ from chuangye.programs.entrepreneurs.choices import TargetGroup, VentureKind
 from chuangye.programs.entrepreneurs.models import Person, Venture
 from chuangye.programs.loans.choices import InstitutionKind, LoanKind, MaterialKind
 from chuangye.programs.loans.models import LoanApplication, LoanPolicy, LprRate
+from chuangye.programs.loans.services import LOAN_EVENTS
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 ACCEPT = ".pdf,.jpg,.jpeg,.png"
@@ -187,14 +188,7 @@ class DisburseForm(forms.Form):
 
 
 class LoanEventForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[
-            ("overdue", _("登记逾期")),
-            ("settle", _("登记结清")),
-            ("extend", _("登记展期")),
-            ("compensate", _("登记代偿")),
-        ]
-    )
+    action = forms.ChoiceField(choices=list(LOAN_EVENTS.items()))
     on = forms.DateField(label=_("日期"), widget=DATE)
     amount = forms.DecimalField(
         label=_("代偿金额（元）"), max_digits=14, decimal_places=2, required=False

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chuangye.accounts.choices import DepartmentLevel
 from chuangye.accounts.models import Department, OrgUnit
@@ -1028,6 +1029,34 @@ def extend(
         after={"extended_to": day},
     )
     return loan
+
+
+# The loan's later events, by the name a form or an API call gives them, and who records each.
+LOAN_EVENTS = {
+    "overdue": gettext_lazy("登记逾期"),
+    "settle": gettext_lazy("登记结清"),
+    "extend": gettext_lazy("登记展期"),
+    "compensate": gettext_lazy("登记代偿"),
+}
+
+
+def record_event(
+    application: LoanApplication, action: str, *, on: Any, actor: Any, amount: Any = None
+) -> Loan:
+    """Overdue, settlement or extension (the bank), or compensation (the guarantor), by name.
+
+    ``on`` is the day of the event: when the loan fell overdue, was settled or compensated, or
+    the extended maturity. ``amount`` is the compensation's (the loan's balance when omitted).
+    """
+    if action == "overdue":
+        return mark_overdue(application, since=on, actor=actor)
+    if action == "settle":
+        return settle(application, on=on, actor=actor)
+    if action == "extend":
+        return extend(application, to=on, actor=actor)
+    if action == "compensate":
+        return compensate(application, on=on, amount=amount, actor=actor)
+    raise LoanError(_("未知的操作：%(a)s") % {"a": action})
 
 
 # --- interest subsidy --------------------------------------------------------------------------

@@ -454,16 +454,11 @@ def loan_event(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请检查填写的内容。"))
         return redirect("loans:detail", pk=pk)
-    data, user = form.cleaned_data, request.user
+    data = form.cleaned_data
     try:
-        if data["action"] == "overdue":
-            services.mark_overdue(application, since=data["on"], actor=user)
-        elif data["action"] == "settle":
-            services.settle(application, on=data["on"], actor=user)
-        elif data["action"] == "extend":
-            services.extend(application, to=data["on"], actor=user)
-        else:
-            services.compensate(application, on=data["on"], amount=data.get("amount"), actor=user)
+        services.record_event(
+            application, data["action"], on=data["on"], amount=data["amount"], actor=request.user
+        )
         messages.success(request, _("已登记。"))
     except services.LoanError as exc:
         _fail(request, exc)
