@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,14 +68,27 @@ def access_for(user: Any) -> Access:
     cached = getattr(user, "_chuangye_access", None)
     if cached is not None:
         return cached
+    # Plain tuples, not model instances: this runs on every authenticated request.
+    rows = user.memberships.filter(active=True).values_list(*MEMBERSHIP_COLUMNS)
+    return remember_access(user, rows)
+
+
+# What ``remember_access`` needs of each active membership, in this order.
+MEMBERSHIP_COLUMNS = (
+    "role",
+    "org_unit_id",
+    "department_id",
+    "department__level",
+    "department__org_unit_id",
+)
+
+
+def remember_access(user: Any, rows: Iterable[tuple[Any, ...]]) -> Access:
+    """Build the Access of ``user`` from its active memberships' rows and keep it on the user."""
     roles: set[str] = set()
     units: set[int] = set()
     departments: set[int] = set()
     department_roles: set[tuple[str, int]] = set()
-    # Plain tuples, not model instances: this runs on every authenticated request.
-    rows = user.memberships.filter(active=True).values_list(
-        "role", "org_unit_id", "department_id", "department__level", "department__org_unit_id"
-    )
     for role, org_unit_id, department_id, level, department_unit_id in rows:
         roles.add(role)
         if org_unit_id:

@@ -99,3 +99,41 @@ def test_public_board_is_rate_limited_per_ip(db: Any, settings: Any) -> None:
     page = client.get("/board/", REMOTE_ADDR="10.3.0.1")
     assert "请求过于频繁" in page.content.decode() and page["Retry-After"]
     assert client.get("/board/", REMOTE_ADDR="10.3.0.2").status_code != 429
+
+
+@pytest.mark.parametrize("username", ["reporter_huancui", "coordinator", "entrepreneur"])
+def test_one_statement_reads_the_token_its_user_and_their_memberships(
+    personas: dict[str, Any], username: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chuangye.accounts.access import access_for
+    from chuangye.accounts.authentication import token_holder
+    from chuangye.accounts.models import User
+
+    key = Token.objects.get_or_create(user=personas[username])[0].key
+    with CaptureQueriesContext(connection) as seen:
+        found = token_holder(key)
+    assert found is not None and len(seen) == 1
+    user, token = found
+    stored = User.objects.get(pk=user.pk)
+    for field in User._meta.concrete_fields:  # the same values, of the same types, as the ORM's
+        mine, theirs = getattr(user, field.attname), getattr(stored, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert token.created == Token.objects.get(key=key).created and token.user is user
+    assert user._chuangye_access == access_for(stored)
+    assert token_holder(key[::-1]) is None
+
+
+def test_a_token_of_a_deactivated_user_or_an_unknown_one_is_refused(alice: Any) -> None:
+    client = APIClient()
+    key = _token(client).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    me = client.get("/api/v1/me")
+    assert me.status_code == 200 and me.json()["username"] == "alice"
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    assert client.get("/api/v1/me").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert client.get("/api/v1/me").status_code == 401
