@@ -205,6 +205,7 @@ def _peak(fn: Callable[[], Any]) -> float:
 def _profile(path: Path, fn: Callable[[], Any], rows: int) -> None:
     """Time of one import split by SQL statement kind (verb and table); the rest is Python."""
     import re
+    import threading
     from collections import defaultdict
 
     from django.db import connection
@@ -212,13 +213,17 @@ def _profile(path: Path, fn: Callable[[], Any], rows: int) -> None:
     spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     table = re.compile(r'(?:COPY|INTO|UPDATE|FROM|TABLE)\s+"?(\w+)"?', re.IGNORECASE)
 
+    def where() -> str:
+        # Statements of the writing thread overlap the importing thread's work.
+        return "" if threading.current_thread() is threading.main_thread() else "［写入线程］"
+
     def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
             found = table.search(sql)
-            key = f"{sql.split(None, 1)[0].upper()} {found.group(1) if found else ''}"
+            key = f"{where()}{sql.split(None, 1)[0].upper()} {found.group(1) if found else ''}"
             spent[key][0] += time.perf_counter() - start
             spent[key][1] += 1
 
@@ -238,7 +243,7 @@ def _profile(path: Path, fn: Callable[[], Any], rows: int) -> None:
                     yield copy
             finally:
                 found = table.search(str(statement))
-                key = f"COPY {found.group(1) if found else ''}（含组装行）"
+                key = f"{where()}COPY {found.group(1) if found else ''}（含组装行）"
                 spent[key][0] += time.perf_counter() - start
                 spent[key][1] += 1
 
@@ -252,8 +257,8 @@ def _profile(path: Path, fn: Callable[[], Any], rows: int) -> None:
             floors.append(_timed(lambda: _floor(path))[0])
             with connection.execute_wrapper(wrapper):
                 totals.append(_timed(fn)[0])
-            spent["Python（读取、解析、匹配、组装）"] = [
-                totals[-1] - sum(t for t, _n in spent.values()),
+            spent["导入线程 SQL 之外（Python；等待读取、写入线程）"] = [
+                totals[-1] - sum(t for k, (t, _n) in spent.items() if not k.startswith("［")),
                 0,
             ]
             for key, (t, n) in spent.items():
@@ -276,6 +281,11 @@ def main() -> None:
         "--inline-read",
         action="store_true",
         help="read the workbook in the importing thread (no read-ahead thread), to compare",
+    )
+    parser.add_argument(
+        "--inline-write",
+        action="store_true",
+        help="write each batch in the importing thread (no writing thread), to compare",
     )
     parser.add_argument(
         "--profile",
@@ -319,6 +329,8 @@ def main() -> None:
 
     if args.inline_read:
         imports.READ_AHEAD = False
+    if args.inline_write:
+        imports.PIPELINE = False
     if args.profile:
         _profile(full, rolled_back(full), args.rows)
         if not args.keep:

@@ -19,7 +19,8 @@ class Person(models.Model):
 
     name = models.CharField(_("姓名"), max_length=50)
     id_cipher = models.TextField(_("身份证号（密文）"))
-    id_hash = models.CharField(_("身份证号检索摘要"), max_length=64, unique=True)
+    # Unique through ``Meta.constraints`` (no pattern-ops twin; searched by equality only).
+    id_hash = models.CharField(_("身份证号检索摘要"), max_length=64)
     id_masked = models.CharField(_("身份证号"), max_length=18)
     phone_cipher = models.TextField(_("手机号（密文）"), blank=True)
     phone_hash = models.CharField(_("手机号检索摘要"), max_length=64, blank=True)
@@ -60,6 +61,9 @@ class Person(models.Model):
         verbose_name = _("创业者")
         verbose_name_plural = _("创业者")
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_hash"], name="entrepreneurs_person_id_hash_unique")
+        ]
         indexes = [
             models.Index(fields=["first_support_district", "first_supported_on"]),
             models.Index(fields=["first_supported_on"]),

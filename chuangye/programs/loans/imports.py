@@ -5,7 +5,11 @@ application numbers and bank loan numbers are looked up with one ``__in`` query 
 loans, support records and steps of a batch are written with bulk inserts inside the one
 transaction. Rows keep being checked after the first problem, so the bank sees every problem at
 once; if there is any, the transaction is rolled back and nothing is saved. Memory stays flat
-however long the file is: only one batch and the list of problems (capped) are held.
+however long the file is: only a few batches and the list of problems (capped) are held.
+
+Three threads share the work: one reads and checks the workbook a batch or two ahead, the
+importing thread matches a batch against the database, and (on PostgreSQL) a writing thread
+writes the batch matched before, on the same connection, while the next one is matched.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import queue
 import threading
 import zipfile
 from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, NamedTuple
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -30,7 +35,7 @@ from chuangye.accounts.models import Department, OrgUnit
 from chuangye.core import audit
 from chuangye.monitoring import facts
 from chuangye.programs.entrepreneurs import services as registry
-from chuangye.programs.entrepreneurs.models import SupportType
+from chuangye.programs.entrepreneurs.models import Person, SupportRecord, SupportType
 from chuangye.programs.loans import services, subsidy
 from chuangye.programs.loans.choices import DISBURSED as DISBURSED_STATUSES
 from chuangye.programs.loans.choices import STAGE_ORDER, Status, StepAction
@@ -59,6 +64,9 @@ HEADER_SEARCH_ROWS = 10
 BATCH = 2000
 #: Read and check the workbook in a second thread while the database works (False: inline).
 READ_AHEAD = True
+#: On PostgreSQL, write each batch in a second thread while the next one is matched (False:
+#: write inline). The writes check their foreign keys as they go (see ``_check_as_written``).
+PIPELINE = True
 MAX_ERRORS = 100
 
 
@@ -313,6 +321,8 @@ class _Context:
     support_type: SupportType
     bureaus: dict[int, int]  # district id → HR bureau department id
     now: dt.datetime
+    step_reason: str
+    pending: _Pending = field(default_factory=lambda: _Pending())
 
 
 class _App(NamedTuple):
@@ -359,8 +369,87 @@ class _Taken(NamedTuple):
     day: dt.date
 
 
-def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
-    """Check one batch against the database and write what is valid."""
+Chosen = list[tuple[_Row, _App]]
+
+
+@dataclass
+class _Pending:
+    """A batch matched and handed to the writer, whose rows later batches cannot see yet.
+
+    Its application and bank loan numbers are kept (a batch's worth), so a later row that
+    repeats one is refused just as if the batch were already in the database.
+    """
+
+    chosen: Chosen = field(default_factory=list)
+    by_app: dict[str, _Taken] = field(default_factory=dict)
+    by_loan_no: dict[str, _Taken] = field(default_factory=dict)
+
+
+class _Writer:
+    """Writes one batch at a time, in a second thread on PostgreSQL, while the next is matched.
+
+    The thread uses the importing thread's connection (so the same transaction); the importing
+    thread touches the database only after ``wait``, so the two never use it at once. The
+    server works on a batch's inserts and updates (and their foreign-key checks) while Python
+    matches the next batch. On SQLite, or with ``PIPELINE`` off, each batch is written inline.
+    """
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.connection = transaction.get_connection()
+        self.threaded = PIPELINE and self.connection.vendor == "postgresql"
+        self.cells: set[registry.Cell] = set()
+        self.job: Future[set[registry.Cell]] | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        if self.threaded:
+            self.connection.inc_thread_sharing()
+            self.pool = ThreadPoolExecutor(
+                max_workers=1,
+                thread_name_prefix="disbursement-import-writer",
+                initializer=_share_connection,
+                initargs=(self.connection,),
+            )
+
+    def submit(self, chosen: Chosen) -> None:
+        self.wait()
+        if not chosen:
+            return
+        if self.pool is None:
+            self.cells |= _write(chosen, self.ctx)
+        else:
+            self.job = self.pool.submit(_write, chosen, self.ctx)
+
+    def wait(self) -> None:
+        """Until the batch being written is in the database (its error, if any, is raised)."""
+        job, self.job = self.job, None
+        if job is not None:
+            self.cells |= job.result()
+
+    def close(self) -> None:
+        """Wait for the thread (on any exit: the transaction must not end under it)."""
+        if self.pool is None:
+            return
+        try:
+            if self.job is not None:
+                wait([self.job])
+        finally:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+            self.connection.dec_thread_sharing()
+
+
+def _share_connection(connection: Any) -> None:
+    connections[DEFAULT_DB_ALIAS] = connection
+
+
+def _handle(rows: list[_Row], ctx: _Context, state: _State, writer: _Writer) -> None:
+    """Check one batch against the database and hand what is valid to ``writer``.
+
+    The batch handed over before is written while this one is matched: the lookups below
+    run first (the database does not have that batch yet), and its numbers are checked here.
+    """
+    pending = ctx.pending
+    writer.wait()
     numbers = {r.application_no for r in rows}
     # By number alone (the unique index), the bank checked here: a filter on the bank in SQL
     # can lead the planner to read every application of the bank, batch after batch.
@@ -397,12 +486,16 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
         .order_by()
         .values_list(*columns)
     )
+    # The database work of the batch matched before starts now, while this one is matched.
+    writer.submit(pending.chosen)
     for loan_no, app_id, batch_id, row, day in found:
         taken = _Taken(app_id, batch_id, row, day)
         by_loan_no[loan_no] = taken
         if app_id in numbers_by_pk:
             by_app[numbers_by_pk[app_id]] = taken
-    chosen: list[tuple[_Row, _App]] = []
+    by_app.update(pending.by_app)
+    by_loan_no.update(pending.by_loan_no)
+    ctx.pending = pending = _Pending()
     for r in rows:
         app = apps.get(r.application_no)
         if app is None:
@@ -442,10 +535,28 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
         except services.LoanError as exc:
             state.error(r.number, FIELD_COLUMNS.get(exc.field, COL_NUMBER), str(exc))
             continue
-        by_app[app.number] = by_loan_no[r.loan_no] = _Taken(app.pk, ctx.batch.pk, r.number, r.day)
-        chosen.append((r, app))
-    if not chosen:
-        return
+        taken = _Taken(app.pk, ctx.batch.pk, r.number, r.day)
+        by_app[app.number] = by_loan_no[r.loan_no] = taken
+        pending.by_app[app.number] = pending.by_loan_no[r.loan_no] = taken
+        pending.chosen.append((r, app))
+        state.loans += 1
+        state.amount += r.amount
+        state.loan_cells.add((app.district_id, r.day.year, r.day.month))
+    if not writer.threaded:  # nothing to overlap: write the batch now and hold nothing
+        writer.submit(pending.chosen)
+        ctx.pending = _Pending()
+
+
+def _write(chosen: Chosen, ctx: _Context) -> set[registry.Cell]:
+    """Write one matched batch; return the 扶持创业 cells it may have changed.
+
+    Rows are updated before the rows that refer to them are inserted: the foreign-key check of
+    an inserted row locks the row it refers to, and locking it after the update would lock the
+    new version of the row once more.
+    """
+    LoanApplication.objects.filter(
+        pk__in=registry.any_of([a.pk for _r, a in chosen], "bigint")
+    ).update(status=Status.REPAYING, furthest=STAGE_ORDER[Status.REPAYING], updated_at=ctx.now)
     registry.insert_rows(
         Loan,
         (
@@ -480,14 +591,10 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
             "created_by_id": ctx.actor_id,
         },
     )
-    LoanApplication.objects.filter(
-        pk__in=registry.any_of([a.pk for _r, a in chosen], "bigint")
-    ).update(status=Status.REPAYING, furthest=STAGE_ORDER[Status.REPAYING], updated_at=ctx.now)
-    reason = _("放款 %(a)s 元（批量导入）")
     registry.insert_rows(
         LoanStep,
         ("application_id", "reason"),
-        ((a.pk, reason % {"a": f"{r.amount:,.2f}"}) for r, a in chosen),
+        ((a.pk, ctx.step_reason % {"a": f"{r.amount:,.2f}"}) for r, a in chosen),
         same={
             "stage": Status.APPROVED,
             "action": StepAction.DISBURSE,
@@ -516,11 +623,7 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State) -> None:
         source="loans",
         refresh=False,
     )
-    state.support_cells |= supports.cells
-    for r, a in chosen:
-        state.loans += 1
-        state.amount += r.amount
-        state.loan_cells.add((a.district_id, r.day.year, r.day.month))
+    return supports.cells
 
 
 def _checked(fileobj: IO[bytes]) -> tuple[IO[bytes], str]:
@@ -553,6 +656,41 @@ def _checked(fileobj: IO[bytes]) -> tuple[IO[bytes], str]:
         raise DisbursementImportError([_("文件解压后内容过大，不是正常的放款清单")])
     fileobj.seek(0)
     return fileobj, digest.hexdigest()
+
+
+def _check_as_written() -> list[str]:
+    """Check the foreign keys of the rows the import writes at each statement, not at commit.
+
+    Django declares them ``DEFERRABLE INITIALLY DEFERRED``: PostgreSQL would check every row's
+    references at commit, one after another, after the last batch. Checked at the end of each
+    statement instead, they are checked just the same (a failure still rolls everything back),
+    but in the writing thread while the next batch is matched. Returns the constraints set to
+    ``IMMEDIATE`` (none on SQLite), for ``_check_at_commit``.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+            "AND condeferred AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
+            [[m._meta.db_table for m in (Loan, LoanStep, SupportRecord, Person)]],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+        if names:
+            quote = connection.ops.quote_name
+            cursor.execute(f"SET CONSTRAINTS {', '.join(map(quote, names))} IMMEDIATE")
+    return names
+
+
+def _check_at_commit(names: list[str]) -> None:
+    """Give those constraints back their declared timing (checked at commit)."""
+    if not names:
+        return
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {', '.join(map(quote, names))} DEFERRED")
 
 
 def _bureaus() -> dict[int, int]:
@@ -592,15 +730,25 @@ def import_disbursements(
             support_type=services.guarantee_loan_type(),
             bureaus=_bureaus(),
             now=timezone.now(),
+            step_reason=_("放款 %(a)s 元（批量导入）"),
         )
         seen_rows = 0
-        with closing(_chunks(stream)) as chunks:  # stops the reading thread on any exit
-            for chunk in chunks:
-                seen_rows += chunk.seen
-                for problem in chunk.problems:
-                    state.error(*problem)
-                if chunk.rows:
-                    _handle(chunk.rows, ctx, state)
+        checked = _check_as_written()
+        writer = _Writer(ctx)
+        try:
+            with closing(_chunks(stream)) as chunks:  # stops the reading thread on any exit
+                for chunk in chunks:
+                    seen_rows += chunk.seen
+                    for problem in chunk.problems:
+                        state.error(*problem)
+                    if chunk.rows:
+                        _handle(chunk.rows, ctx, state, writer)
+            writer.submit(ctx.pending.chosen)
+            writer.wait()
+        finally:
+            writer.close()
+        _check_at_commit(checked)
+        state.support_cells |= writer.cells
         if seen_rows == 0:
             raise DisbursementImportError([_("文件中没有放款记录")])
         if state.errors:

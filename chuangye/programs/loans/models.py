@@ -182,7 +182,9 @@ class DisbursementImport(models.Model):
 class LoanApplication(models.Model):
     """An application for a guarantee loan, and (through ``loan``) the loan it became."""
 
-    number = models.CharField(_("申请编号"), max_length=20, unique=True)
+    # Unique through ``Meta.constraints``: ``unique=True`` would add a pattern-ops twin of the
+    # index on PostgreSQL, which no query uses (numbers are looked up by equality).
+    number = models.CharField(_("申请编号"), max_length=20)
     kind = models.CharField(_("贷款类型"), max_length=12, choices=LoanKind.choices)
     applicant = models.ForeignKey(
         Person,
@@ -215,8 +217,16 @@ class LoanApplication(models.Model):
         _("状态"), max_length=12, choices=Status.choices, default=Status.STREET
     )
     furthest = models.PositiveSmallIntegerField(_("已到达环节"), default=1)
+    # Every disbursement import rewrites each index of this table (the status changes), so
+    # it keeps only those queries use: the guarantor and bank are searched through the
+    # ``(guarantor, status)`` and ``(bank, status)`` indexes; the policy and the creator are
+    # never searched (deleting a policy or a user, which is rare, scans the table).
     policy = models.ForeignKey(
-        LoanPolicy, verbose_name=_("适用政策"), on_delete=models.PROTECT, related_name="+"
+        LoanPolicy,
+        verbose_name=_("适用政策"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     guarantor = models.ForeignKey(
         Department,
@@ -224,6 +234,7 @@ class LoanApplication(models.Model):
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # the (guarantor, status) index serves it
     )
     bank = models.ForeignKey(
         Department,
@@ -231,6 +242,7 @@ class LoanApplication(models.Model):
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # the (bank, status) index serves it
     )
     consent_version = models.CharField(_("授权书版本"), max_length=20)
     consent_text = models.TextField(_("授权书内容"))
@@ -255,6 +267,7 @@ class LoanApplication(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
@@ -263,6 +276,9 @@ class LoanApplication(models.Model):
         verbose_name = _("贷款申请")
         verbose_name_plural = _("贷款申请")
         ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="loans_application_number_unique")
+        ]
         indexes = [
             models.Index(fields=["status", "district"]),
             models.Index(fields=["bank", "status"]),
@@ -370,7 +386,8 @@ class Loan(models.Model):
     application = models.OneToOneField(
         LoanApplication, verbose_name=_("贷款申请"), on_delete=models.PROTECT, related_name="loan"
     )
-    bank_loan_number = models.CharField(_("银行贷款编号"), max_length=40, unique=True)
+    # Unique through ``Meta.constraints`` (no pattern-ops twin; looked up by equality only).
+    bank_loan_number = models.CharField(_("银行贷款编号"), max_length=40)
     bank = models.ForeignKey(
         Department, verbose_name=_("经办银行"), on_delete=models.PROTECT, related_name="+"
     )
@@ -417,6 +434,11 @@ class Loan(models.Model):
         verbose_name = _("贷款")
         verbose_name_plural = _("贷款")
         ordering = ["-disbursed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_loan_number"], name="loans_bank_loan_number_unique"
+            )
+        ]
         indexes = [
             models.Index(fields=["district", "disbursed_on"]),
             models.Index(fields=["disbursed_on"]),
