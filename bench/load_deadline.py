@@ -141,6 +141,19 @@ class Client:
 # --- set-up --------------------------------------------------------------------------------------
 
 
+def local_environment(db_url: str, prefix: str) -> tuple[Path, dict[str, str]]:
+    """A fresh data directory and the environment of the CLI for ``db_url`` (loopback only);
+    this process's own settings point at the same database."""
+    if urlsplit(db_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("the benchmark only runs against a database on this machine")
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {**os.environ, "DATABASE_URL": db_url, "CHUANGYE_DATA_DIR": str(data_dir)}
+    env.setdefault("CHUANGYE_REQUIRE_2FA", "0")
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "CHUANGYE_DATA_DIR")})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
+    return data_dir, env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -574,14 +587,7 @@ def main() -> int:
         help="copy this existing demo database (same server) instead of running chuangye demo",
     )
     args = parser.parse_args()
-    if urlsplit(args.db_url).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("the benchmark only runs against a database on this machine")
-
-    data_dir = Path(tempfile.mkdtemp(prefix="chuangye-load-"))
-    env = {**os.environ, "DATABASE_URL": args.db_url, "CHUANGYE_DATA_DIR": str(data_dir)}
-    env.setdefault("CHUANGYE_REQUIRE_2FA", "0")
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "CHUANGYE_DATA_DIR")})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
+    data_dir, env = local_environment(args.db_url, "chuangye-load-")
     port = free_port()
     server: subprocess.Popen[bytes] | None = None
     log = data_dir / "server.log"

@@ -25,12 +25,11 @@ import json
 import os
 import pstats
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -168,14 +167,8 @@ def main() -> int:
     parser.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/chuangye_costs")
     parser.add_argument("--template", help="copy this existing demo database (same server)")
     args = parser.parse_args()
-    if urlsplit(args.db_url).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("the benchmark only runs against a database on this machine")
-    data_dir = Path(tempfile.mkdtemp(prefix="chuangye-costs-"))
-    env = {**os.environ, "DATABASE_URL": args.db_url, "CHUANGYE_DATA_DIR": str(data_dir)}
-    env.setdefault("CHUANGYE_REQUIRE_2FA", "0")
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "CHUANGYE_DATA_DIR")})
+    _, env = ld.local_environment(args.db_url, "chuangye-costs-")
     os.environ.setdefault("CHUANGYE_REQUIRE_2FA", "0")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chuangye.config.settings")
     ld.recreate_database(args.db_url, template=args.template)
     try:
         ld.run_cli(env, "manage", "migrate", "--verbosity", "0")
