@@ -4,7 +4,6 @@ bank's list), loan events, schedule, materials, unmask, subsidy claim and paymen
 import datetime as dt
 import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,36 +13,21 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from chuangye.core.models import AuditEntry
-from chuangye.programs.entrepreneurs import services as registry
 from chuangye.programs.loans import imports, services, subsidy, testing
 from chuangye.programs.loans.models import LoanApplication, SubsidyClaim
+from chuangye.programs.loans.testing import client_for
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Test-Passw0rd!"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loan_settings")]
+PASSWORD = testing.PASSWORD
 BASE = "/api/v1/loan-applications"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Path) -> None:
-    settings.CHUANGYE_REQUIRE_2FA = False
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
-def world(plan: Any, personas: dict[str, Any]) -> dict[str, Any]:
+def world(borrower_world: dict[str, Any]) -> dict[str, Any]:
     """An application of the entrepreneur persona, approved by the bank (ready to disburse)."""
-    testing.setup(personas, PASSWORD)
-    registry.ensure_support_types()
-    person = testing.borrower(personas, user=personas["entrepreneur"])
-    shop = testing.venture(personas, [person])
-    personas["approved"] = testing.approve(personas, testing.apply(personas, person, shop))
-    return personas
-
-
-def client_for(user: Any) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
+    w = borrower_world
+    w["approved"] = testing.approve(w, testing.apply(w, w["person"], w["shop"]))
+    return w
 
 
 def post(client: Client, url: str, body: dict[str, Any] | None = None) -> Any:

@@ -3,7 +3,6 @@
 import datetime as dt
 import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,14 +23,8 @@ from chuangye.programs.loans.choices import Status
 from chuangye.programs.loans.metrics import DISBURSED
 from chuangye.programs.loans.models import DisbursementImport, Loan, LoanApplication
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Test-Passw0rd!"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Path) -> None:
-    settings.CHUANGYE_REQUIRE_2FA = False
-    settings.MEDIA_ROOT = tmp_path / "media"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loan_settings")]
+PASSWORD = testing.PASSWORD
 
 
 @pytest.fixture

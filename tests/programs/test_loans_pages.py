@@ -3,46 +3,27 @@
 import datetime as dt
 import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from chuangye.core.models import AuditEntry
-from chuangye.programs.entrepreneurs import services as registry
 from chuangye.programs.entrepreneurs.models import Person, Venture
 from chuangye.programs.loans import services, subsidy, testing
 from chuangye.programs.loans.models import LoanApplication, LprRate
+from chuangye.programs.loans.testing import client_for
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Test-Passw0rd!"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loan_settings")]
+PASSWORD = testing.PASSWORD
 ID_A = testing.IDS[0]
 MASKED_A = "110105********002X"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Path) -> None:
-    settings.CHUANGYE_REQUIRE_2FA = False
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
-def world(plan: Any, personas: dict[str, Any]) -> dict[str, Any]:
-    testing.setup(personas, PASSWORD)
-    registry.ensure_support_types()
-    person = testing.borrower(personas, user=personas["entrepreneur"])
-    personas["person"] = person
-    personas["shop"] = testing.venture(personas, [person])
-    return personas
-
-
-def client_for(user: Any) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
+def world(borrower_world: dict[str, Any]) -> dict[str, Any]:
+    return borrower_world
 
 
 def html(response: Any) -> str:

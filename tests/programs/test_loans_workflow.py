@@ -26,15 +26,9 @@ from chuangye.programs.loans.choices import ClaimStatus, LoanKind, Status, StepA
 from chuangye.programs.loans.metrics import DISBURSED
 from chuangye.programs.loans.models import Loan, LoanApplication, Material, SubsidyClaim
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Test-Passw0rd!"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loan_settings")]
+PASSWORD = testing.PASSWORD
 ID_A = testing.IDS[0]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Path) -> None:
-    settings.CHUANGYE_REQUIRE_2FA = False
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from chuangye.programs.loans.demo import ensure_loan_setup
 from chuangye.programs.loans.models import LoanApplication
 
 PDF = b"%PDF-1.4\n% test material\n%%EOF\n"
+PASSWORD = "Test-Passw0rd!"  # noqa: S105 - the test users' password, never a real one
 #: Valid resident IDs (check characters correct) that no demo generator produces.
 IDS = (
     "11010519491231002X",
@@ -162,3 +163,12 @@ def approve(
         rate=rate,
         today=today,
     )
+
+
+def client_for(user: Any) -> Any:
+    """A test client signed in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
