@@ -1,6 +1,7 @@
 """A bank's disbursement list (Excel): matched to bank-approved applications, all or nothing.
 
-The workbook is read as a stream (openpyxl ``read_only``) and handled in batches: each batch's
+The workbook is read as a stream (``core.xlsx``: openpyxl opens the package, expat reads the
+sheet) and handled in batches: each batch's
 application numbers and bank loan numbers are looked up with one ``__in`` query each, and the
 loans, support records and steps of a batch are written with bulk inserts inside the one
 transaction. Rows keep being checked after the first problem, so the bank sees every problem at
@@ -29,10 +30,9 @@ from typing import IO, Any, NamedTuple
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from chuangye.accounts.models import Department, OrgUnit
-from chuangye.core import audit
+from chuangye.core import audit, xlsx
 from chuangye.monitoring import facts
 from chuangye.programs.entrepreneurs import services as registry
 from chuangye.programs.entrepreneurs.models import Person, SupportRecord, SupportType
@@ -149,19 +149,13 @@ def _text(value: Any) -> str:
 
 
 def _rows(stream: IO[bytes]) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
-    """(Excel row number, values) of the first sheet, streamed."""
+    """(Excel row number, values) of the first sheet's non-empty rows, streamed."""
     try:
-        wb = load_workbook(stream, read_only=True, data_only=True, keep_links=False)
-    except Exception:  # openpyxl raises many kinds on a malformed package; all mean "unreadable"
+        yield from xlsx.first_sheet_values(stream)
+    # openpyxl and expat raise many kinds on a malformed package or sheet (KeyError, XML
+    # errors, ValueError …); every one of them means the file is not a usable workbook.
+    except Exception:
         raise DisbursementImportError([_("文件不是有效的 Excel 工作簿，无法读取")]) from None
-    try:
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()
-        yield from enumerate(ws.iter_rows(values_only=True), start=1)
-    except Exception:  # malformed sheet XML surfaces only while streaming the rows
-        raise DisbursementImportError([_("文件不是有效的 Excel 工作簿，无法读取")]) from None
-    finally:
-        wb.close()
 
 
 def _header(values: tuple[Any, ...]) -> dict[str, int] | None:

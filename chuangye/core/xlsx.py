@@ -1,0 +1,256 @@
+"""A fast streaming reader of a worksheet's cell values, for the large imports.
+
+openpyxl's reader still opens the package: the manifest, the workbook part (its sheets and the
+1900/1904 date system) and the styles (which cell styles are dates). The parts that grow with
+the list — the worksheet and the shared strings — are parsed here, with expat handlers that keep
+a cell's value and nothing else, where openpyxl builds an element and a dictionary for every
+cell (and, opening a sheet, first reads it through when it does not state its size). The values
+are the ones openpyxl's ``iter_rows(values_only=True)`` gives with ``data_only=True`` (cached
+formula results, numbers as ``int`` or ``float``, dates as ``datetime``, inline and shared
+strings, booleans, error codes), checked against it in ``tests/core/test_xlsx.py``.
+
+Memory stays flat: the sheet is fed to the parser 64 KiB at a time and the rows completed by
+each piece are handed on before the next is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Generator
+from typing import IO, Any
+from xml.parsers import expat
+
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ROW, CELL, VALUE, INLINE, TEXT, PHONETIC, STRING = (
+    f"{NS}}}{t}" for t in ("row", "c", "v", "is", "t", "rPh", "si")
+)
+PIECE = 1 << 16
+DIGITS = "0123456789"
+
+Row = tuple[int, tuple[Any, ...]]
+
+
+def first_sheet_values(stream: IO[bytes]) -> Generator[Row, None, None]:
+    """(row number, values) of each non-empty row of the workbook's first worksheet, in order.
+
+    A row's values run from column A to its last cell, gaps as ``None`` (as openpyxl gives
+    them); rows without cells are left out. Anything malformed raises (openpyxl's or expat's
+    exception): the caller tells the user the file cannot be read.
+    """
+    reader = ExcelReader(stream, read_only=True, data_only=True, keep_links=False)
+    try:
+        reader.read_manifest()
+        strings = reader.package.find(SHARED_STRINGS)
+        shared: list[str] = []
+        if strings is not None:
+            with reader.archive.open(strings.PartName[1:]) as source:
+                shared = parse_shared_strings(source.read)
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        workbook = reader.wb
+        # As ``Workbook.worksheets[0]``: the first sheet in the package that is a worksheet.
+        path = next(
+            (
+                rel.target
+                for _sheet, rel in reader.parser.find_sheets()
+                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+            ),
+            None,
+        )
+        if path is None:
+            raise ValueError("the workbook has no worksheet")
+        with reader.archive.open(path) as source:
+            yield from parse_sheet(
+                source.read,
+                shared=shared,
+                date_styles=workbook._date_formats,
+                timedelta_styles=workbook._timedelta_formats,
+                epoch=workbook.epoch,
+            )
+    finally:
+        reader.archive.close()
+
+
+def parse_shared_strings(read: Callable[[int], bytes]) -> list[str]:
+    """The shared-string table as openpyxl reads it (text of a string and its runs, no
+    phonetic guide, ``_x005F_`` escapes undone as openpyxl does)."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    strings: list[str] = []
+    text: list[str] = []
+    collecting = phonetic = False
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal collecting, phonetic
+        if name == TEXT:
+            collecting = not phonetic
+        elif name == STRING:
+            text.clear()
+        elif name == PHONETIC:
+            phonetic = True
+
+    def chars(data: str) -> None:
+        if collecting:
+            text.append(data)
+
+    def end(name: str) -> None:
+        nonlocal collecting, phonetic
+        if name == TEXT:
+            collecting = False
+        elif name == STRING:
+            strings.append("".join(text).replace("x005F_", ""))
+        elif name == PHONETIC:
+            phonetic = False
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    while piece := read(PIECE):
+        parser.Parse(piece, False)
+    parser.Parse(b"", True)
+    return strings
+
+
+def parse_sheet(
+    read: Callable[[int], bytes],
+    *,
+    shared: list[Any],
+    date_styles: set[int],
+    timedelta_styles: set[int],
+    epoch: dt.datetime,
+) -> Generator[Row, None, None]:
+    """Parse a worksheet's XML (``read(n)`` gives its next bytes) into rows of values."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    done: list[Row] = []
+    cells: list[tuple[int, Any]] = []
+    text: list[str] = []
+    columns: dict[str, int] = {}
+    styles: dict[str | None, int] = {None: 0}  # style attribute → 0 plain, 1 date, 2 duration
+    serials: dict[tuple[str, int], Any] = {}  # (serial, kind) → date, for repeated dates
+    number = col = last = 0
+    kind = "n"
+    style: str | None = None
+    collecting = inline = phonetic = False
+
+    def style_kind(s: str | None) -> int:
+        found = styles.get(s)
+        if found is None:
+            index = int(s or 0)
+            found = styles[s] = 2 if index in timedelta_styles else 1 if index in date_styles else 0
+        return found
+
+    def date(raw: str, how: int) -> Any:
+        key = (raw, how)
+        found = serials.get(key)
+        if found is None:
+            try:
+                found = from_excel(_number(raw), epoch, timedelta=how == 2)
+            except (OverflowError, ValueError):  # as openpyxl: outside the limits of dates
+                found = "#VALUE!"
+            serials[key] = found
+        return found
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal col, kind, style, collecting, inline, phonetic, number
+        if name == CELL:
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip(DIGITS)
+                found = columns.get(letters)
+                if found is None:
+                    found = columns[letters] = column_index_from_string(letters)
+                col = found
+            else:
+                col += 1
+            kind = attrs.get("t", "n")
+            style = attrs.get("s")
+            inline = False
+            text.clear()
+        elif name == VALUE:
+            collecting = kind != "inlineStr"
+        elif name == ROW:
+            ref = attrs.get("r")
+            number = _row_number(ref) if ref else number + 1
+            col = 0
+            cells.clear()
+        elif name == INLINE:
+            inline = kind == "inlineStr"
+        elif name == TEXT:
+            collecting = inline and not phonetic
+        elif name == PHONETIC:
+            phonetic = True
+
+    def chars(data: str) -> None:
+        if collecting:
+            text.append(data)
+
+    def end(name: str) -> None:
+        nonlocal collecting, phonetic, last
+        if name in (VALUE, TEXT):
+            collecting = False
+        elif name == CELL:
+            if kind == "inlineStr":
+                value: Any = "".join(text) if inline else None
+            else:
+                raw = "".join(text)
+                if not raw:
+                    value = None
+                elif kind == "n":
+                    how = style_kind(style)
+                    value = date(raw, how) if how else _number(raw)
+                elif kind == "s":
+                    value = shared[int(raw)]
+                elif kind == "b":
+                    value = bool(int(raw))
+                elif kind == "d":
+                    value = from_ISO8601(raw)
+                else:  # "str" (a formula's text), "e" (an error code) and the unknown
+                    value = raw
+            cells.append((col, value))
+        elif name == ROW:
+            # As openpyxl: a row numbered at or before one already read is dropped, and a
+            # row is as wide as its last cell (a cell further right, out of order, is dropped).
+            if cells and number > last:
+                width = cells[-1][0]
+                values: list[Any] = [None] * width
+                for c, v in cells:
+                    if c <= width:
+                        values[c - 1] = v
+                done.append((number, tuple(values)))
+            last = max(last, number)
+        elif name == PHONETIC:
+            phonetic = False
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    while piece := read(PIECE):
+        parser.Parse(piece, False)
+        if done:
+            yield from done
+            done.clear()
+    parser.Parse(b"", True)
+    yield from done
+
+
+def _number(raw: str) -> int | float:
+    """As openpyxl: a float if the text has a point or an exponent, else an int."""
+    if "." in raw or "E" in raw or "e" in raw:
+        return float(raw)
+    return int(raw)
+
+
+def _row_number(ref: str) -> int:
+    try:
+        return int(ref)
+    except ValueError:
+        value = float(ref)
+        if not value.is_integer():
+            raise ValueError(f"{ref} is not a valid row number") from None
+        return int(value)
