@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import ProtectedError
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -309,3 +310,19 @@ def test_reading_inline_gives_the_same_result(
         actor=approved["personas"]["bank_officer"],
     )
     assert result.loans == 3 and Loan.objects.count() == 3
+
+
+def test_who_recorded_the_rows_is_kept_by_the_audit_log(approved: dict[str, Any]) -> None:
+    """The ledgers refer to the recording user without a database constraint (USER_REFERENCE):
+    the import's audit entry is what keeps that user, so the references never dangle."""
+    a, b, _c, _ = approved["apps"]
+    officer = approved["personas"]["bank_officer"]
+    imports.import_disbursements(workbook([row(a), row(b)]), bank=approved["bank"], actor=officer)
+    assert set(Loan.objects.values_list("created_by", flat=True)) == {officer.pk}
+    assert set(
+        SupportRecord.objects.filter(source="loans").values_list("created_by", flat=True)
+    ) == {officer.pk}
+    assert a.steps.get(action="disburse").actor_id == officer.pk
+    with pytest.raises(ProtectedError):
+        officer.delete()
+    assert AuditEntry.objects.filter(action="loans.loan.import", actor=officer).exists()

@@ -65,8 +65,10 @@ class Person(models.Model):
             models.UniqueConstraint(fields=["id_hash"], name="entrepreneurs_person_id_hash_unique")
         ]
         indexes = [
+            # Serves every count of first supports: a district's, a city's (its districts as
+            # ``= ANY``) and the full rebuild; a second index on the date alone would only add
+            # an entry to maintain each time a person's first support moves.
             models.Index(fields=["first_support_district", "first_supported_on"]),
-            models.Index(fields=["first_supported_on"]),
             models.Index(fields=["district", "name"]),
             # Exact and range lookups only (see selectors.search_persons): a plain index each,
             # without the pattern-ops twin ``db_index`` adds on PostgreSQL.
@@ -183,6 +185,9 @@ class SupportRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        # Who recorded it: kept without a database constraint (as ``Loan.created_by``), see
+        # ``chuangye.programs.loans.models.USER_REFERENCE``.
+        db_constraint=False,
     )
 
     class Meta:

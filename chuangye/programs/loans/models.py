@@ -34,6 +34,15 @@ def default_groups() -> list[str]:
     return [g for g in TargetGroup.values if g != TargetGroup.OTHER]
 
 
+# USER_REFERENCE — who recorded a row of the high-volume ledgers (``Loan.created_by``,
+# ``LoanStep.actor``, ``SupportRecord.created_by``) is a reference without a database
+# constraint. Every such write is audited, and the audit entry's reference to the same user
+# (``PROTECT``) keeps the user from being deleted; were it ever deleted through the ORM, these
+# columns would be cleared (``SET_NULL``) all the same. A constraint here would be checked once
+# for every row written — three of the checks on each row of a bank's disbursement import —
+# and would guard nothing the audit log does not.
+
+
 class LoanPolicy(models.Model):
     """The rules applied to applications submitted on or after ``effective_from``."""
 
@@ -283,7 +292,13 @@ class LoanApplication(models.Model):
             models.Index(fields=["status", "district"]),
             models.Index(fields=["bank", "status"]),
             models.Index(fields=["guarantor", "status"]),
-            models.Index(fields=["closed_at"]),
+            # For the retention purge, which looks at closed applications only: open ones
+            # (every application a disbursement import updates) add no entry to it.
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(closed_at__isnull=False),
+                name="loans_application_closed_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -359,6 +374,7 @@ class LoanStep(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,  # steps are read by application only
+        db_constraint=False,  # see USER_REFERENCE at the top of the module
     )
     department = models.ForeignKey(
         Department,
@@ -428,6 +444,7 @@ class Loan(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,  # see USER_REFERENCE at the top of the module
     )
 
     class Meta:
