@@ -16,8 +16,9 @@ each piece are handed on before the next is read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Generator
-from typing import IO, Any
+from array import array
+from collections.abc import Callable, Generator, Sequence
+from typing import IO, Any, overload
 from xml.parsers import expat
 
 from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
@@ -46,7 +47,7 @@ def first_sheet_values(stream: IO[bytes]) -> Generator[Row, None, None]:
     try:
         reader.read_manifest()
         strings = reader.package.find(SHARED_STRINGS)
-        shared: list[str] = []
+        shared: Sequence[str] = ()
         if strings is not None:
             with reader.archive.open(strings.PartName[1:]) as source:
                 shared = parse_shared_strings(source.read)
@@ -76,12 +77,47 @@ def first_sheet_values(stream: IO[bytes]) -> Generator[Row, None, None]:
         reader.archive.close()
 
 
-def parse_shared_strings(read: Callable[[int], bytes]) -> list[str]:
+class StringTable(Sequence[str]):
+    """The shared strings, held as one UTF-8 buffer and the offsets of its strings.
+
+    A sheet refers to its strings by position, so all of them are kept while it is read; as
+    Python strings (openpyxl's list) a table of 200,000 short strings takes some 20 MiB, here
+    little more than its text.
+    """
+
+    def __init__(self) -> None:
+        self.text = bytearray()
+        self.ends = array("Q")
+
+    def append(self, value: str) -> None:
+        self.text += value.encode()
+        self.ends.append(len(self.text))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self.ends)
+            if index < 0:
+                raise IndexError("string index out of range")
+        end = self.ends[index]  # IndexError past the end, as a list
+        start = self.ends[index - 1] if index else 0
+        return self.text[start:end].decode()
+
+
+def parse_shared_strings(read: Callable[[int], bytes]) -> StringTable:
     """The shared-string table as openpyxl reads it (text of a string and its runs, no
     phonetic guide, ``_x005F_`` escapes undone as openpyxl does)."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
-    strings: list[str] = []
+    strings = StringTable()
     text: list[str] = []
     collecting = phonetic = False
 
@@ -119,7 +155,7 @@ def parse_shared_strings(read: Callable[[int], bytes]) -> list[str]:
 def parse_sheet(
     read: Callable[[int], bytes],
     *,
-    shared: list[Any],
+    shared: Sequence[Any],
     date_styles: set[int],
     timedelta_styles: set[int],
     epoch: dt.datetime,

@@ -202,3 +202,16 @@ def test_a_malformed_sheet_raises(damage: Any) -> None:
 def test_a_file_that_is_not_a_workbook_raises() -> None:
     with pytest.raises(Exception):  # noqa: B017 - as above
         fast_rows(b"PK\x03\x04 not really a zip")
+
+
+def test_the_string_table_behaves_as_a_list_of_its_strings() -> None:
+    values = ["申请编号", "", "a_x000D_b", "富文本 ", "😀"]
+    table = xlsx.StringTable()
+    for v in values:
+        table.append(v)
+    assert len(table) == 5 and list(table) == values and table[-1] == "😀"
+    assert table[1:4] == values[1:4]
+    for bad in (5, -6):
+        with pytest.raises(IndexError):
+            table[bad]
+    assert len(table.text) == sum(len(v.encode()) for v in values)
