@@ -155,11 +155,12 @@ def _seed(rows: int) -> tuple[Any, Any, list[tuple[str, str, str]]]:
 
 
 def _write(path: Path, rows: list[tuple[str, str, str]], *, as_excel: bool = True) -> None:
-    """The bank's file; by default stored as Excel and WPS store a sheet (see ``_as_excel``)."""
+    """The bank's file; by default stored as Excel and WPS store a sheet (``excel_stored``)."""
     import io
 
     from openpyxl import Workbook
 
+    from chuangye.core.testing import excel_stored
     from chuangye.programs.loans.imports import HEADERS
 
     wb = Workbook(write_only=True)
@@ -170,52 +171,7 @@ def _write(path: Path, rows: list[tuple[str, str, str]], *, as_excel: bool = Tru
         ws.append([number, name, last4, 150000, day + dt.timedelta(days=i % 28), f"L{i:08d}"])
     out = io.BytesIO()
     wb.save(out)
-    path.write_bytes(_as_excel(out.getvalue()) if as_excel else out.getvalue())
-
-
-def _as_excel(package: bytes) -> bytes:
-    """openpyxl's workbook as Excel would save it: text in the shared-strings table, and the
-    used range stated in a ``<dimension>`` element.
-
-    The difference matters to the floor: openpyxl ``read_only`` reads a sheet without a stated
-    range through once more just to size it (about a fifth of its time), and reads shared
-    strings by index instead of inline.
-    """
-    import io
-    import re
-    import zipfile
-    from html import unescape  # the text is XML: named and numeric character references
-    from xml.sax.saxutils import escape
-
-    source = zipfile.ZipFile(io.BytesIO(package))
-    sheet_name = "xl/worksheets/sheet1.xml"
-    sheet = source.read(sheet_name).decode()
-    table: dict[str, int] = {}
-
-    def shared(match: re.Match[str]) -> str:
-        text = unescape(match.group(2))
-        index = table.setdefault(text, len(table))
-        return f'<c r="{match.group(1)}" t="s"><v>{index}</v></c>'
-
-    sheet = re.sub(r'<c r="([A-Z]+\d+)" t="inlineStr"><is><t>(.*?)</t></is></c>', shared, sheet)
-    last_row = re.findall(r'<row r="(\d+)"', sheet)[-1]
-    sheet = sheet.replace("</sheetPr>", f'</sheetPr><dimension ref="A1:F{last_row}"/>', 1)
-    strings = "".join(f"<si><t>{escape(t)}</t></si>" for t in table)
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    sst = f'<sst xmlns="{main}" count="{len(table)}" uniqueCount="{len(table)}">{strings}</sst>'
-    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == sheet_name:
-                data = sheet.encode()
-            elif item.filename == "[Content_Types].xml":
-                override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}"/>'
-                data = data.replace(b"</Types>", override.encode() + b"</Types>")
-            target.writestr(item.filename, data)
-        target.writestr("xl/sharedStrings.xml", sst.encode())
-    return out.getvalue()
+    path.write_bytes(excel_stored(out.getvalue()) if as_excel else out.getvalue())
 
 
 def _settle() -> None:

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from chuangye.accounts.models import Department
 from chuangye.core.models import AuditEntry
+from chuangye.core.testing import excel_stored
 from chuangye.monitoring import facts
 from chuangye.monitoring.models import Fact
 from chuangye.plans.models import Plan
@@ -326,3 +327,19 @@ def test_who_recorded_the_rows_is_kept_by_the_audit_log(approved: dict[str, Any]
     with pytest.raises(ProtectedError):
         officer.delete()
     assert AuditEntry.objects.filter(action="loans.loan.import", actor=officer).exists()
+
+
+def test_a_file_saved_by_excel_imports_the_same(approved: dict[str, Any]) -> None:
+    """Shared strings, the used range stated, dates as styled serials: as Excel stores a file."""
+    a, b, c, _ = approved["apps"]
+    officer, bank = approved["personas"]["bank_officer"], approved["bank"]
+    bad = excel_stored(workbook([row(a), row(b, id4="0000")]).getvalue())
+    with pytest.raises(imports.DisbursementImportError) as refused:
+        imports.import_disbursements(io.BytesIO(bad), bank=bank, actor=officer)
+    assert refused.value.errors == ["第 3 行“身份证号后四位”：与申请人身份证号不一致"]
+    assert not Loan.objects.exists()
+    stored = excel_stored(workbook([row(a), row(b, amount="149,000.50"), row(c)]).getvalue())
+    assert b"xl/sharedStrings.xml" in stored and b"inlineStr" not in stored
+    result = imports.import_disbursements(io.BytesIO(stored), bank=bank, actor=officer)
+    assert result.loans == 3 and result.amount == Decimal("449000.50")
+    assert Loan.objects.get(application=b).disbursed_on == timezone.localdate()
