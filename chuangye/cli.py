@@ -361,8 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Apps add their own subcommands (each module has ``register(sub)``).
     from chuangye.core import ops_cli
     from chuangye.documents import cli as documents_cli
+    from chuangye.programs.loans import cli as loans_cli
 
-    for module in (documents_cli, ops_cli):
+    for module in (documents_cli, loans_cli, ops_cli):
         module.register(sub)
 
     manage = sub.add_parser("manage", help="运行 Django 管理命令", add_help=False)

@@ -27,8 +27,8 @@ from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-ROW, CELL, VALUE, INLINE, TEXT, PHONETIC, STRING = (
-    f"{NS}}}{t}" for t in ("row", "c", "v", "is", "t", "rPh", "si")
+ROW, CELL, VALUE, INLINE, TEXT, PHONETIC, STRING, DIMENSION, SHEET_DATA = (
+    f"{NS}}}{t}" for t in ("row", "c", "v", "is", "t", "rPh", "si", "dimension", "sheetData")
 )
 PIECE = 1 << 16
 DIGITS = "0123456789"
@@ -54,18 +54,7 @@ def first_sheet_values(stream: IO[bytes]) -> Generator[Row, None, None]:
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
         workbook = reader.wb
-        # As ``Workbook.worksheets[0]``: the first sheet in the package that is a worksheet.
-        path = next(
-            (
-                rel.target
-                for _sheet, rel in reader.parser.find_sheets()
-                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
-            ),
-            None,
-        )
-        if path is None:
-            raise ValueError("the workbook has no worksheet")
-        with reader.archive.open(path) as source:
+        with reader.archive.open(_first_sheet(reader)) as source:
             yield from parse_sheet(
                 source.read,
                 shared=shared,
@@ -75,6 +64,54 @@ def first_sheet_values(stream: IO[bytes]) -> Generator[Row, None, None]:
             )
     finally:
         reader.archive.close()
+
+
+def stated_rows(stream: IO[bytes]) -> int | None:
+    """The last row of the first worksheet's used range as the file states it, if it does.
+
+    Excel and WPS state it (``<dimension ref="A1:F100001"/>``, before the cells); a file that
+    does not, or a malformed one, gives None. Reads only the sheet's first piece.
+    """
+    try:
+        reader = ExcelReader(stream, read_only=True, data_only=True, keep_links=False)
+    except Exception:  # not a package: the import says so; here there is just no size
+        return None
+    found: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name == DIMENSION:
+            found.append(attrs.get("ref", ""))
+        if name in (DIMENSION, SHEET_DATA):
+            raise _Stop
+
+    try:
+        reader.read_manifest()
+        reader.read_workbook()
+        with reader.archive.open(_first_sheet(reader)) as source:
+            parser = expat.ParserCreate(namespace_separator="}")
+            parser.StartElementHandler = start
+            while piece := source.read(PIECE):
+                parser.Parse(piece, False)
+    except _Stop:
+        pass
+    except Exception:
+        return None
+    finally:
+        reader.archive.close()
+    last = found[0].rpartition(":")[2].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if found else ""
+    return int(last) if last.isdigit() else None
+
+
+class _Stop(Exception):
+    pass
+
+
+def _first_sheet(reader: ExcelReader) -> str:
+    """As ``Workbook.worksheets[0]``: the first sheet in the package that is a worksheet."""
+    for _sheet, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return str(rel.target)
+    raise ValueError("the workbook has no worksheet")
 
 
 class StringTable(Sequence[str]):

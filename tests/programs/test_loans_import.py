@@ -343,3 +343,53 @@ def test_a_file_saved_by_excel_imports_the_same(approved: dict[str, Any]) -> Non
     result = imports.import_disbursements(io.BytesIO(stored), bank=bank, actor=officer)
     assert result.loans == 3 and result.amount == Decimal("449000.50")
     assert Loan.objects.get(application=b).disbursed_on == timezone.localdate()
+
+
+def test_the_command_imports_a_file_with_a_progress_count(
+    approved: dict[str, Any], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chuangye.cli import main
+
+    a, b, c, _ = approved["apps"]
+    officer = approved["personas"]["bank_officer"]
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(excel_stored(workbook([row(a), row(b, name="别人")]).getvalue()))
+    assert main(["loans", "import", str(bad), "--user", officer.username]) == 2
+    err = capsys.readouterr().err
+    assert "未保存任何数据" in err and "第 3 行“借款人姓名”：与申请人姓名不一致" in err
+    assert not Loan.objects.exists()
+    for args, message in [
+        (["--user", "nobody"], "账号“nobody”不存在"),
+        (["--user", approved["personas"]["loan_officer"].username], "不是任何银行的经办人员"),
+        (["--user", officer.username, "--bank", "rsj"], "不是银行“rsj”的经办人员"),
+    ]:
+        assert main(["loans", "import", str(bad), *args]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["loans", "import", str(tmp_path / "none.xlsx"), "--user", "x"]) == 2
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(excel_stored(workbook([row(a), row(b), row(c)]).getvalue()))
+    assert main(["loans", "import", str(good), "--user", officer.username]) == 0
+    assert "已登记放款 3 笔，合计 450,000.00 元" in capsys.readouterr().out
+    assert Loan.objects.count() == 3
+
+
+def test_progress_counts_every_row_and_the_stated_size_is_read(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chuangye.core import xlsx
+
+    monkeypatch.setattr(imports, "BATCH", 1)
+    a, b, c, _ = approved["apps"]
+    plain = workbook([row(a), row(b), row(c)]).getvalue()
+    stored = excel_stored(plain)
+    assert xlsx.stated_rows(io.BytesIO(stored)) == 4  # the header and three rows
+    assert xlsx.stated_rows(io.BytesIO(plain)) is None  # openpyxl states no range
+    assert xlsx.stated_rows(io.BytesIO(b"not a workbook")) is None
+    seen: list[int] = []
+    imports.import_disbursements(
+        io.BytesIO(stored),
+        bank=approved["bank"],
+        actor=approved["personas"]["bank_officer"],
+        progress=seen.append,
+    )
+    assert sum(seen) == 3 and len(seen) >= 3

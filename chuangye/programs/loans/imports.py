@@ -20,7 +20,7 @@ import hashlib
 import queue
 import threading
 import zipfile
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -701,8 +701,13 @@ def import_disbursements(
     actor: Any,
     file_name: str = "",
     today: dt.date | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportResult:
-    """Record every disbursement of a bank's file, or none of them."""
+    """Record every disbursement of a bank's file, or none of them.
+
+    ``progress`` is called with the number of rows of each batch once it is matched (for a
+    progress bar; ``xlsx.stated_rows`` gives the total a file states).
+    """
     if bank.pk not in roles_for(actor).banks:
         raise DisbursementImportError([_("您不是%(b)s的经办人员，不能导入放款") % {"b": bank.name}])
     today = today or timezone.localdate()
@@ -737,6 +742,8 @@ def import_disbursements(
                         state.error(*problem)
                     if chunk.rows:
                         _handle(chunk.rows, ctx, state, writer)
+                    if progress is not None:
+                        progress(chunk.seen)
             writer.submit(ctx.pending.chosen)
             writer.wait()
         finally:
