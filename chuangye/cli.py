@@ -121,7 +121,7 @@ def _ensure_reference() -> None:
 def _print_accounts() -> None:
     from django.conf import settings
 
-    from chuangye.demo import PERSONAS
+    from chuangye.demo import persona_names
 
     print(
         "演示账号（密码：{}）：".format(
@@ -130,8 +130,8 @@ def _print_accounts() -> None:
             else settings.DEMO_PASSWORD
         )
     )
-    for p in PERSONAS:
-        print(f"  {p.username:<18} {p.display_name}")
+    for username, display in persona_names():
+        print(f"  {username:<18} {display}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -70,6 +70,17 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("secadmin", "演示·安全管理员（三员）", Role.SECURITY_ADMIN, org_unit=CITY_CODE),
 )
 
+
+def persona_names() -> list[tuple[str, str]]:
+    """(username, display name) of every demo persona: the plan's and the loan programme's
+    officers (the guarantor's and the bank's, created with the loans demo)."""
+    from chuangye.programs.loans.demo import OFFICERS
+
+    return [(p.username, p.display_name) for p in PERSONAS] + [
+        (username, display) for username, display, _code in OFFICERS
+    ]
+
+
 #: Extra Django permissions of some personas (codename with app label).
 PERSONA_PERMISSIONS = {"loan_officer": ["entrepreneurs.view_unmasked"]}
 

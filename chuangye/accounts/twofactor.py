@@ -38,9 +38,9 @@ def demo_exempt(user: Any) -> bool:
     production deployment turns it off and every staff account then needs its second factor."""
     if not getattr(settings, "CHUANGYE_DEMO_2FA_EXEMPT", True):
         return False
-    from chuangye.demo import PERSONAS
+    from chuangye.demo import persona_names
 
-    return getattr(user, "username", None) in {p.username for p in PERSONAS}
+    return getattr(user, "username", None) in {name for name, _display in persona_names()}
 
 
 def needs_second_factor(user: Any) -> bool:

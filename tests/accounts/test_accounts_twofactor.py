@@ -230,6 +230,22 @@ def test_demo_exemption_lets_personas_in_with_the_password_alone(
         content_type="application/json",
     )
     assert token.status_code == 200 and token.json()["token"]
+    # The loan programme's demo officers are personas too: the bank's officer can be tried.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from chuangye.accounts.twofactor import demo_key
+    from chuangye.programs.loans.demo import ensure_loan_setup
+
+    ensure_loan_setup(password="Test-Passw0rd!")
+    for officer in ("bank_officer", "guarantor_officer"):
+        signed_in = client.post(
+            "/api/v1/auth/token",
+            {"username": officer, "password": "Test-Passw0rd!"},
+            content_type="application/json",
+        )
+        assert signed_in.status_code == 200, officer
+        device = TOTPDevice.objects.get(user__username=officer)
+        assert device.key == demo_key(officer, "Test-Passw0rd!")  # demo_totp can show its code
     real = create_user("zhang_real", actor=None, password="Real-Passw0rd!")
     grant_role(real, "reporter", actor=None, department=Department.objects.get(code="rsj"))
     refused = client.post(

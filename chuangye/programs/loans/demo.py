@@ -28,6 +28,7 @@ from django.utils import timezone
 from chuangye.accounts import services as accounts
 from chuangye.accounts.choices import DepartmentLevel, Role
 from chuangye.accounts.models import Department, OrgUnit, User
+from chuangye.accounts.twofactor import demo_key
 from chuangye.core import crypto
 from chuangye.programs.loans import services, subsidy
 from chuangye.programs.loans.choices import (
@@ -102,6 +103,11 @@ def ensure_loan_setup(*, password: str | None = None) -> dict[str, Department]:
                 display_name=display,
             )
         accounts.grant_role(user, Role.PROGRAMME_STAFF, actor=None, department=departments[code])
+        # As the other demo personas: an authenticator whose key comes from the demo password
+        # (``chuangye manage demo_totp bank_officer``), exempt while the demo exemption is on.
+        accounts.install_totp_device(
+            user, demo_key(username, password or settings.DEMO_PASSWORD), actor=None
+        )
     return departments
 
 
