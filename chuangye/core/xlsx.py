@@ -88,10 +88,8 @@ def stated_rows(stream: IO[bytes]) -> int | None:
         reader.read_manifest()
         reader.read_workbook()
         with reader.archive.open(_first_sheet(reader)) as source:
-            parser = expat.ParserCreate(namespace_separator="}")
-            parser.StartElementHandler = start
-            while piece := source.read(PIECE):
-                parser.Parse(piece, False)
+            for _ in _fed(_parser(start), source.read):
+                pass
     except _Stop:
         pass
     except Exception:
@@ -152,8 +150,6 @@ class StringTable(Sequence[str]):
 def parse_shared_strings(read: Callable[[int], bytes]) -> StringTable:
     """The shared-string table as openpyxl reads it (text of a string and its runs, no
     phonetic guide, ``_x005F_`` escapes undone as openpyxl does)."""
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
     strings = StringTable()
     text: list[str] = []
     collecting = phonetic = False
@@ -180,12 +176,8 @@ def parse_shared_strings(read: Callable[[int], bytes]) -> StringTable:
         elif name == PHONETIC:
             phonetic = False
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    while piece := read(PIECE):
-        parser.Parse(piece, False)
-    parser.Parse(b"", True)
+    for _ in _fed(_parser(start, end, chars), read):
+        pass
     return strings
 
 
@@ -198,8 +190,6 @@ def parse_sheet(
     epoch: dt.datetime,
 ) -> Generator[Row, None, None]:
     """Parse a worksheet's XML (``read(n)`` gives its next bytes) into rows of values."""
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
     done: list[Row] = []
     cells: list[tuple[int, Any]] = []
     text: list[str] = []
@@ -300,16 +290,37 @@ def parse_sheet(
         elif name == PHONETIC:
             phonetic = False
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    while piece := read(PIECE):
-        parser.Parse(piece, False)
+    for _ in _fed(_parser(start, end, chars), read):
         if done:
             yield from done
             done.clear()
-    parser.Parse(b"", True)
     yield from done
+
+
+def _parser(
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None] | None = None,
+    chars: Callable[[str], None] | None = None,
+) -> Any:
+    """An expat parser reporting names as ``namespace}local``, text in one piece per node."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if chars is not None:
+        parser.CharacterDataHandler = chars
+    return parser
+
+
+def _fed(parser: Any, read: Callable[[int], bytes]) -> Generator[None, None, None]:
+    """Feed ``parser`` the stream ``PIECE`` bytes at a time, pausing after each piece (the
+    handlers' output can be taken then) and once more after the end."""
+    while piece := read(PIECE):
+        parser.Parse(piece, False)
+        yield
+    parser.Parse(b"", True)
+    yield
 
 
 def _number(raw: str) -> int | float:
