@@ -178,10 +178,11 @@ def _settle() -> None:
     """On PostgreSQL, vacuum as autovacuum would between two uploads (outside any timing).
 
     A rolled-back import leaves a dead version of every application and person it updated and
-    every row it inserted; autovacuum clears them within a minute or two, long before a bank
-    uploads its corrected file. Without this, each timed import here would start a few seconds
-    after the last one, on tables and unique indexes carrying 100,000 more dead entries than
-    any real upload meets, and would pay for reading past them.
+    every row it inserted. Here they are half the tables, over autovacuum's 20 % threshold, so
+    autovacuum would clear them within its one-minute cycle, before a bank uploads its
+    corrected file. Without this, each timed import would start seconds after the last one, on
+    tables and unique indexes still carrying those 100,000 dead entries, and pay for reading
+    past them (figures without it are in docs/performance.md).
     """
     from django.db import connection
 

@@ -9,8 +9,9 @@ are the ones openpyxl's ``iter_rows(values_only=True)`` gives with ``data_only=T
 formula results, numbers as ``int`` or ``float``, dates as ``datetime``, inline and shared
 strings, booleans, error codes), checked against it in ``tests/core/test_xlsx.py``.
 
-Memory stays flat: the sheet is fed to the parser 64 KiB at a time and the rows completed by
-each piece are handed on before the next is read.
+The sheet is streamed: it is fed to the parser 64 KiB at a time and the rows completed by each
+piece are handed on before the next is read. The shared strings are kept whole (cells refer to
+them by position), compactly (``StringTable``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from xml.parsers import expat
 
 from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -96,8 +97,10 @@ def stated_rows(stream: IO[bytes]) -> int | None:
         return None
     finally:
         reader.archive.close()
-    last = found[0].rpartition(":")[2].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if found else ""
-    return int(last) if last.isdigit() else None
+    try:
+        return int(range_boundaries(found[0])[3]) if found else None
+    except (TypeError, ValueError):  # a range openpyxl cannot read, or one without rows
+        return None
 
 
 class _Stop(Exception):

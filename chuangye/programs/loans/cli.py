@@ -7,22 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_BAD_INPUT = 2
-
-
-def _fail(message: str) -> int:
-    print(f"错误：{message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
-
 
 def cmd_import(args: argparse.Namespace) -> int:
     """A bank's disbursement list, as the import page takes it: every row or none."""
+    from chuangye.cli import EXIT_BAD_INPUT, _fail, _progress, _setup
+
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"找不到文件 {path}")
-
-    from chuangye.cli import _progress, _setup
-
     _setup()
     from chuangye.accounts.models import User
     from chuangye.core import xlsx
