@@ -633,8 +633,6 @@ def build_registry(
             "target_group",
             "district",
             "user",
-            "first_supported_on",
-            "first_support_district",
             "created_at",
         ],
     )
@@ -667,6 +665,7 @@ def build_registry(
             "source",
             "created_at",
             "created_by",
+            "first",
         ],
     )
     job_w = _TableWriter(
@@ -720,8 +719,6 @@ def build_registry(
                     choice(TARGET_GROUPS),
                     d.pk,
                     None,
-                    day,
-                    d.pk,
                     created,
                 )
             )
@@ -744,12 +741,41 @@ def build_registry(
             dep = dept[d.pk]
             if dep is None:
                 continue
+            # The first support the person got is the one 扶持创业 counts.
             supports.append(
-                (None, pid, vid, choice(supported), dep, d.pk, day, None, "", "demo", created, None)
+                (
+                    None,
+                    pid,
+                    vid,
+                    choice(supported),
+                    dep,
+                    d.pk,
+                    day,
+                    None,
+                    "",
+                    "demo",
+                    created,
+                    None,
+                    True,
+                )
             )
             if random_() < 0.3:
                 supports.append(
-                    (None, pid, vid, training, dep, d.pk, day, None, "", "demo", created, None)
+                    (
+                        None,
+                        pid,
+                        vid,
+                        training,
+                        dep,
+                        d.pk,
+                        day,
+                        None,
+                        "",
+                        "demo",
+                        created,
+                        None,
+                        False,
+                    )
                 )
             jobs.append(
                 (None, vid, d.pk, day, randint(1, 5), "social_insurance", "", created, None)

@@ -152,8 +152,9 @@ def test_person_supported_by_two_departments_counts_once(personas: Any, registry
         (f.org_unit.code, f.month): f.value for f in Fact.objects.filter(indicator__name="扶持创业")
     }
     assert cells == {("371002", 6): 1, ("371000", 6): 1}
-    person.refresh_from_db()
-    assert person.first_supported_on == DAY
+    assert _first(person) == (DAY, registry["huancui"].pk)
+    # One record carries the count: the first by date, then by the order recorded.
+    assert person.supports.filter(first=True).count() == 1
 
 
 def test_earlier_support_moves_the_count_to_its_month(personas: Any, registry: Any) -> None:
@@ -309,6 +310,20 @@ def test_api_registers_searches_masks_and_unmasks_with_audit(personas: Any, regi
     assert support.status_code == 201 and support.json()["org_unit"] == "371002"
 
 
+def _first(person: Person) -> tuple[dt.date, int] | None:
+    """When and where the person is counted in 扶持创业, as the registry's pages read it."""
+    p = Person.objects.with_first_support().get(pk=person.pk)
+    if p.first_supported_on is None:
+        assert p.first_support_district_id is None and person.first_support() is None
+        return None
+    record = person.first_support()
+    assert record is not None and (record.date, record.org_unit_id) == (
+        p.first_supported_on,
+        p.first_support_district_id,
+    )
+    return p.first_supported_on, p.first_support_district_id
+
+
 def _supported() -> dict[tuple[str, int, int], int]:
     return {
         (f.org_unit.code, f.year, f.month): int(f.value)
@@ -343,10 +358,8 @@ def test_bulk_supports_count_each_person_once_across_departments(
     assert _supported() == {}  # nothing refreshed yet: the caller refreshes once, at the end
     services.refresh_supported(done.cells)
     assert _supported() == {("371003", 2025, 6): 2, ("371000", 2025, 6): 2}
-    a.refresh_from_db()
-    b.refresh_from_db()
-    assert (a.first_supported_on, a.first_support_district_id) == (early, wendeng.pk)
-    assert (b.first_supported_on, b.first_support_district_id) == (DAY, wendeng.pk)
+    assert _first(a) == (early, wendeng.pk)
+    assert _first(b) == (DAY, wendeng.pk)
     # The bulk path leaves auditing to its caller (one entry per import).
     assert not AuditEntry.objects.filter(action="entrepreneurs.support.record").exists()
 
@@ -363,7 +376,7 @@ def test_bulk_support_moves_the_count_only_when_it_comes_first(
         date=DAY,
         actor=personas["street_officer"],
     )
-    assert record.pk and person.first_support_district_id == huancui.pk
+    assert record.pk and record.first and _first(person) == (DAY, huancui.pk)
     assert AuditEntry.objects.filter(action="entrepreneurs.support.record").count() == 1
     assert _supported() == {("371002", 2025, 6): 1, ("371000", 2025, 6): 1}
     training = registry["types"]["training"]
@@ -378,11 +391,9 @@ def test_bulk_support_moves_the_count_only_when_it_comes_first(
     done = services.record_supports_bulk([march], support_type=training, actor=officer)
     assert done.cells == {(huancui.pk, 2025, 6), (wendeng.pk, 2025, 3)}
     assert _supported() == {("371003", 2025, 3): 1, ("371000", 2025, 3): 1}
-    person.refresh_from_db()
-    assert (person.first_supported_on, person.first_support_district_id) == (
-        dt.date(2025, 3, 2),
-        wendeng.pk,
-    )
+    assert _first(person) == (dt.date(2025, 3, 2), wendeng.pk)
+    record.refresh_from_db()
+    assert not record.first and person.supports.filter(first=True).count() == 1
 
 
 def test_bulk_supports_are_all_or_nothing(
@@ -397,7 +408,7 @@ def test_bulk_supports_are_all_or_nothing(
         date=DAY,
         actor=personas["street_officer"],
     )
-    before = (_supported(), Person.objects.get(pk=person.pk).first_supported_on)
+    before = (_supported(), _first(person))
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("refresh failed")
@@ -411,4 +422,32 @@ def test_bulk_supports_are_all_or_nothing(
         )
     monkeypatch.undo()
     assert person.supports.count() == 1
-    assert (_supported(), Person.objects.get(pk=person.pk).first_supported_on) == before
+    assert (_supported(), _first(person)) == before
+
+
+def test_deleting_the_counted_support_counts_the_next_one(personas: Any, registry: Any) -> None:
+    person = _person(personas, registry)
+    rsj = Department.objects.get(code="rsj")
+    officer = personas["loan_officer"]
+    june = services.record_support(
+        person=person,
+        support_type=registry["types"]["training"],
+        date=DAY,
+        actor=personas["street_officer"],
+    )
+    august = services.record_support(
+        person=person,
+        support_type=registry["types"]["mentor"],
+        date=dt.date(2025, 8, 1),
+        actor=officer,
+        department=rsj,
+        venture=None,
+    )
+    assert june.first and not august.first
+    assert _supported() == {("371002", 2025, 6): 1, ("371000", 2025, 6): 1}
+    services.delete_support(june, actor=officer, reason="重复登记")
+    assert _first(person) == (dt.date(2025, 8, 1), registry["huancui"].pk)
+    assert _supported() == {("371002", 2025, 8): 1, ("371000", 2025, 8): 1}  # June: none
+    august.refresh_from_db()
+    services.delete_support(august, actor=officer, reason="登记错误")
+    assert _first(person) is None and _supported() == {}

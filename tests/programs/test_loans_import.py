@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -235,8 +236,10 @@ def test_import_counts_borrowers_by_the_registry_rule(
     imports.import_disbursements(
         workbook([row(a), row(b), row(c)]), bank=approved["bank"], actor=officer
     )
-    a.applicant.refresh_from_db()
-    assert a.applicant.first_supported_on == earlier
+    first = a.applicant.first_support()
+    assert first is not None and first.date == earlier and first.source == "test"
+    # Each borrower counted once: b and c by their loan's support record, a by the earlier one.
+    assert SupportRecord.objects.filter(first=True, source="loans").count() == 2
     supported = {
         (f.org_unit.code, f.month): f.value
         for f in Fact.objects.filter(indicator__source=SUPPORTED)
@@ -266,9 +269,7 @@ def test_import_failing_after_the_writes_saves_nothing(
     monkeypatch.undo()
     assert not Loan.objects.exists() and not SupportRecord.objects.exists()
     assert not LoanApplication.objects.filter(status=Status.REPAYING).exists()
-    assert a.applicant is not None
-    a.applicant.refresh_from_db()
-    assert a.applicant.first_supported_on is None
+    assert a.applicant is not None and a.applicant.first_support() is None
 
 
 def test_a_failure_mid_file_stops_the_reading_thread(
@@ -327,6 +328,30 @@ def test_who_recorded_the_rows_is_kept_by_the_audit_log(approved: dict[str, Any]
     with pytest.raises(ProtectedError):
         officer.delete()
     assert AuditEntry.objects.filter(action="loans.loan.import", actor=officer).exists()
+
+
+def test_reference_data_the_rows_name_cannot_be_deleted(approved: dict[str, Any]) -> None:
+    """The ledgers' references to reference data have no database constraint (REFERENCE_DATA):
+    the rows they name stay, because deleting them through the ORM is refused."""
+    a, b, _c, _ = approved["apps"]
+    officer, bank = approved["personas"]["bank_officer"], approved["bank"]
+    result = imports.import_disbursements(workbook([row(a), row(b)]), bank=bank, actor=officer)
+    loan = Loan.objects.get(application=a)
+    support = SupportRecord.objects.get(source="loans", note=a.number)
+    step = a.steps.get(action="disburse")
+    assert (loan.bank_id, loan.district_id, loan.import_batch_id) == (
+        bank.pk,
+        a.district_id,
+        result.batch.pk if result.batch else None,
+    )
+    assert step.department_id == bank.pk and support.org_unit_id == a.district_id
+    for referenced in (bank, loan.district, loan.import_batch, support.department):
+        with pytest.raises(ProtectedError):
+            referenced.delete()
+    with pytest.raises(ProtectedError):
+        support.support_type.delete()
+    loan.refresh_from_db()
+    assert loan.bank == bank and support.department.pk == support.department_id
 
 
 def test_a_file_saved_by_excel_imports_the_same(approved: dict[str, Any]) -> None:
@@ -393,3 +418,96 @@ def test_progress_counts_every_row_and_the_stated_size_is_read(
         progress=seen.append,
     )
     assert sum(seen) == 3 and len(seen) >= 3
+
+
+def _lookups_by_thread(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record which thread looks each batch up (the reading thread's is looked up ahead)."""
+    threads: list[str] = []
+    real = imports._lookup
+
+    def spy(rows: list[Any], bank_id: int) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(rows, bank_id)
+
+    monkeypatch.setattr(imports, "_lookup", spy)
+    return threads
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_of_its_own_is_looked_up_ahead_and_names_repeats_of_earlier_batches(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a batch is looked up by the reading thread on its own connection, which
+    cannot see the import's earlier batches: a row repeating one is refused by the database,
+    and the file is matched again inside the transaction, which names the row."""
+    from django.db import connection
+
+    a, b, c, _ = approved["apps"]
+    officer, bank = approved["personas"]["bank_officer"], approved["bank"]
+    ahead = connection.vendor == "postgresql"
+    main = threading.main_thread().name
+    monkeypatch.setattr(imports, "BATCH", 1)
+    threads = _lookups_by_thread(monkeypatch)
+    counted: list[int] = []
+    repeats = {
+        # the same application again, two batches later (caught by the guarded update)
+        "第 4 行“申请编号”：重复放款：与本文件第 2 行重复": [row(a), row(b), row(a, loan="X-9")],
+        # another application under a bank loan number already used (the unique index)
+        "第 4 行“银行贷款编号”：重复放款：与本文件第 2 行重复": [
+            row(a),
+            row(b),
+            row(c, loan=f"BANK-{a.pk}"),
+        ],
+    }
+    for message, rows in repeats.items():
+        threads.clear()
+        counted.clear()
+        with pytest.raises(imports.DisbursementImportError) as refused:
+            imports.import_disbursements(
+                workbook(rows), bank=bank, actor=officer, progress=counted.append
+            )
+        assert refused.value.errors == [message]
+        assert not Loan.objects.exists() and not DisbursementImport.objects.exists()
+        assert not SupportRecord.objects.exists()
+        assert sum(counted) == 3  # the rows of the second attempt only
+        if ahead:  # looked up ahead, then again inside the transaction
+            assert main in threads and any(t != main for t in threads)
+            # the count went back to zero before the second attempt
+            back = counted.index(min(counted))
+            assert counted[back] < 0 and sum(counted[: back + 1]) == 0
+        else:
+            assert set(threads) == {main}
+    threads.clear()
+    result = imports.import_disbursements(
+        workbook([row(a), row(b), row(c)]), bank=bank, actor=officer
+    )
+    assert result.loans == 3 and Loan.objects.count() == 3
+    assert (main not in threads) if ahead else (set(threads) == {main})
+    assert set(
+        LoanApplication.objects.filter(pk__in=[a.pk, b.pk, c.pk]).values_list("status", flat=True)
+    ) == {Status.REPAYING}
+
+
+def test_an_application_changed_after_its_lookup_saves_nothing(
+    approved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The update of the applications is guarded: one another user moved on meanwhile (here
+    right after the lookup) is not disbursed, and the file saves nothing."""
+    a, b, _c, _ = approved["apps"]
+    real = imports._lookup
+
+    def then_returned(rows: list[Any], bank_id: int) -> Any:
+        found = real(rows, bank_id)
+        LoanApplication.objects.filter(number=a.number).update(status=Status.BANK)
+        return found
+
+    monkeypatch.setattr(imports, "_lookup", then_returned)
+    with pytest.raises(imports.DisbursementImportError) as refused:
+        imports.import_disbursements(
+            workbook([row(a), row(b)]),
+            bank=approved["bank"],
+            actor=approved["personas"]["bank_officer"],
+        )
+    assert refused.value.errors == ["导入期间有申请被他人办理，未保存任何数据，请重新导入"]
+    assert not Loan.objects.exists() and not SupportRecord.objects.exists()
+    assert not LoanApplication.objects.filter(status=Status.REPAYING).exists()

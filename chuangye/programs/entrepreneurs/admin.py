@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from chuangye.core.admin import AuditedAdmin
 from chuangye.programs.entrepreneurs.models import Person, SupportType
@@ -26,9 +30,15 @@ class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "target_group",
         "district",
         "first_supported_on",
-        "first_support_district",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
+        return super().get_queryset(request).with_first_support()  # type: ignore[attr-defined,no-any-return]
+
+    @admin.display(description="首次获扶持日期", ordering="first_supported_on")
+    def first_supported_on(self, obj: Any) -> Any:
+        return getattr(obj, "first_supported_on", None)
 
     def has_add_permission(self, request: object) -> bool:
         return False

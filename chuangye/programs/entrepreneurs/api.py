@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -41,8 +41,26 @@ def _district(code: str) -> OrgUnit:
 
 
 class PersonSerializer(serializers.ModelSerializer[Person]):
+    """A person; where and when first supported from ``with_first_support`` where annotated."""
+
     district: Any = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    first_support_district: Any = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    first_supported_on = serializers.SerializerMethodField()
+    first_support_district = serializers.SerializerMethodField()
+
+    def _first(self, obj: Person) -> tuple[Any, str | None]:
+        if hasattr(obj, "first_support_district_code"):  # annotated by ``with_first_support``
+            return getattr(obj, "first_supported_on", None), obj.first_support_district_code
+        record = obj.first_support()
+        return (record.date, record.org_unit.code) if record else (None, None)
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_first_supported_on(self, obj: Person) -> Any:
+        day = self._first(obj)[0]
+        return day.isoformat() if day else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_first_support_district(self, obj: Person) -> str | None:
+        return self._first(obj)[1]
 
     class Meta:
         model = Person
@@ -159,8 +177,8 @@ class PersonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Perso
                 self.request.user,
                 self.request.query_params.get("q", ""),
                 self.request.query_params.get("district", ""),
-            )
-        return selectors.persons_visible_to(self.request.user)
+            ).with_first_support()
+        return selectors.persons_visible_to(self.request.user).with_first_support()
 
     @extend_schema(request=PersonCreateSerializer, responses=PersonSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

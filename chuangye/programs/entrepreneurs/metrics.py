@@ -63,11 +63,11 @@ def unit_scope(unit: OrgUnit) -> list[int]:
 
 def supported_persons(unit: OrgUnit, year: int, month: int) -> tuple[Decimal, int]:
     """Persons whose first support falls in the month, counted once, where that support was."""
-    from chuangye.programs.entrepreneurs.models import Person
+    from chuangye.programs.entrepreneurs.models import SupportRecord
 
     start, end = month_bounds(year, month)
-    qs = Person.objects.filter(first_supported_on__gte=start, first_supported_on__lt=end)
-    qs = qs.filter(first_support_district__in=unit_scope(unit))
+    qs = SupportRecord.objects.filter(first=True, date__gte=start, date__lt=end)
+    qs = qs.filter(org_unit__in=unit_scope(unit))
     n = qs.count()
     return Decimal(n), n
 
@@ -85,10 +85,10 @@ def jobs_created(unit: OrgUnit, year: int, month: int) -> tuple[Decimal, int]:
 def supported_persons_all(
     first_year: int, last_year: int
 ) -> dict[tuple[int, int, int], tuple[Decimal, int]]:
-    from chuangye.programs.entrepreneurs.models import Person
+    from chuangye.programs.entrepreneurs.models import SupportRecord
 
     return by_unit_month(
-        Person.objects.all(), "first_supported_on", "first_support_district", first_year, last_year
+        SupportRecord.objects.filter(first=True), "date", "org_unit", first_year, last_year
     )
 
 

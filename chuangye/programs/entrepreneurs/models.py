@@ -14,8 +14,25 @@ from chuangye.accounts.models import Department, OrgUnit
 from chuangye.programs.entrepreneurs.choices import Gender, JobBasis, TargetGroup, VentureKind
 
 
+class PersonQuerySet(models.QuerySet["Person"]):
+    def with_first_support(self) -> PersonQuerySet:
+        """Annotate when and where each person was first supported (``first_supported_on``,
+        ``first_support_district_id``, ``first_support_district_code``; None if never)."""
+        first = SupportRecord.objects.filter(person=models.OuterRef("pk"), first=True)
+        return self.annotate(
+            first_supported_on=models.Subquery(first.values("date")[:1]),
+            first_support_district_id=models.Subquery(first.values("org_unit_id")[:1]),
+            first_support_district_code=models.Subquery(first.values("org_unit__code")[:1]),
+        )
+
+
 class Person(models.Model):
-    """An entrepreneur (a natural person)."""
+    """An entrepreneur (a natural person).
+
+    Where and when the person was first supported — what 扶持创业 counts — is the support record
+    marked ``first`` (``SupportRecord.first``), not a column of the person: recording a support
+    then never rewrites the person's row and its indexes.
+    """
 
     name = models.CharField(_("姓名"), max_length=50)
     id_cipher = models.TextField(_("身份证号（密文）"))
@@ -45,17 +62,9 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="person",
     )
-    first_supported_on = models.DateField(_("首次获扶持日期"), null=True, blank=True)
-    first_support_district = models.ForeignKey(
-        OrgUnit,
-        verbose_name=_("扶持计入区市"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,  # the (first_support_district, first_supported_on) index serves it
-    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("创业者")
@@ -65,10 +74,6 @@ class Person(models.Model):
             models.UniqueConstraint(fields=["id_hash"], name="entrepreneurs_person_id_hash_unique")
         ]
         indexes = [
-            # Serves every count of first supports: a district's, a city's (its districts as
-            # ``= ANY``) and the full rebuild; a second index on the date alone would only add
-            # an entry to maintain each time a person's first support moves.
-            models.Index(fields=["first_support_district", "first_supported_on"]),
             models.Index(fields=["district", "name"]),
             # Exact and range lookups only (see selectors.search_persons): a plain index each,
             # without the pattern-ops twin ``db_index`` adds on PostgreSQL.
@@ -79,6 +84,10 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.id_masked}）"
+
+    def first_support(self) -> SupportRecord | None:
+        """The support that counts this person in 扶持创业 (None: never supported)."""
+        return self.supports.filter(first=True).first()
 
 
 class Venture(models.Model):
@@ -154,6 +163,7 @@ class SupportRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="records",
         db_index=False,
+        db_constraint=False,  # see loans.models.REFERENCE_DATA
     )
     department = models.ForeignKey(
         Department,
@@ -161,6 +171,7 @@ class SupportRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="supports",
         db_index=False,
+        db_constraint=False,  # see loans.models.REFERENCE_DATA
     )
     org_unit = models.ForeignKey(
         OrgUnit,
@@ -168,6 +179,7 @@ class SupportRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="supports",
         db_index=False,  # the (org_unit, date) index serves it
+        db_constraint=False,  # see loans.models.REFERENCE_DATA
     )
     date = models.DateField(_("扶持日期"))
     amount = models.DecimalField(
@@ -178,6 +190,9 @@ class SupportRecord(models.Model):
         _("来源"), max_length=40, blank=True, help_text=_("由业务系统生成时注明，如 loans。")
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    # The person's first support by the counting rule (earliest date, then the order recorded):
+    # the one record per person that 扶持创业 counts, in its district and month.
+    first = models.BooleanField(_("首次扶持（计入扶持创业）"), default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),
@@ -194,9 +209,22 @@ class SupportRecord(models.Model):
         verbose_name = _("扶持记录")
         verbose_name_plural = _("扶持记录")
         ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(first=True),
+                name="entrepreneurs_support_one_first",
+            )
+        ]
         indexes = [
             models.Index(fields=["person", "date"]),
-            models.Index(fields=["org_unit", "date"]),
+            # Serves every count of 扶持创业: a district's, a city's (its districts as ``= ANY``)
+            # and the full rebuild; only first supports have an entry.
+            models.Index(
+                fields=["org_unit", "date"],
+                condition=models.Q(first=True),
+                name="entrepreneu_first_support_idx",
+            ),
         ]
 
     def __str__(self) -> str:

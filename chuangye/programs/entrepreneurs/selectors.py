@@ -11,7 +11,13 @@ from chuangye.accounts.access import access_for
 from chuangye.accounts.choices import Role
 from chuangye.accounts.models import Membership
 from chuangye.core import crypto
-from chuangye.programs.entrepreneurs.models import JobRecord, Person, SupportRecord, Venture
+from chuangye.programs.entrepreneurs.models import (
+    JobRecord,
+    Person,
+    PersonQuerySet,
+    SupportRecord,
+    Venture,
+)
 
 #: Loan partner institutions (the guarantor, the banks) work on the applications that reach them
 #: (see ``loans.selectors``); their staff are not registry staff and see no one through it.
@@ -58,7 +64,7 @@ def is_registry_user(user: Any) -> bool:
     return city or bool(units)
 
 
-def persons_visible_to(user: Any) -> QuerySet[Person]:
+def persons_visible_to(user: Any) -> PersonQuerySet:
     city, units = _district_scope(user)
     qs = Person.objects.select_related("district")
     if city:
@@ -101,7 +107,7 @@ def jobs_visible_to(user: Any) -> QuerySet[JobRecord]:
     )
 
 
-def search_persons(user: Any, q: str, district: str = "") -> QuerySet[Person]:
+def search_persons(user: Any, q: str, district: str = "") -> PersonQuerySet:
     """By full ID number (exact, via keyed hash), phone, or name prefix; scoped to the user."""
     qs = persons_visible_to(user)
     q = q.strip()

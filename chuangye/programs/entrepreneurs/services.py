@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models import FilteredRelation, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -393,11 +394,12 @@ def record_supports_bulk(
 ) -> SupportsRecorded:
     """Write supports already checked by the caller, and move where each person is counted.
 
-    The one place of the counting rule for new supports (see ``_earlier``): one query reads
-    where the persons are counted now, one statement per table writes the records and the persons
-    that move. Runs in the caller's transaction (all or nothing with the caller's other writes).
-    With ``refresh`` the affected 扶持创业 cells are recomputed at once; otherwise the caller
-    gathers ``cells`` over many calls and passes them to ``refresh_supported`` at the end.
+    The one place of the counting rule for new supports (see ``_earlier``): one query locks the
+    persons and reads their first supports, one statement unmarks those that are superseded and
+    one writes the records, the new first supports marked; the persons' rows are not written.
+    Runs in the caller's transaction (all or nothing with the caller's other writes). With
+    ``refresh`` the affected 扶持创业 cells are recomputed at once; otherwise the caller gathers
+    ``cells`` over many calls and passes them to ``refresh_supported`` at the end.
     ``instances`` writes through the ORM and returns the records (for a single record that needs
     its id); the default streams the rows and returns none. Auditing is the caller's: one entry
     per record for a single support, one for a whole import.
@@ -407,6 +409,37 @@ def record_supports_bulk(
         return result
     created_by = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
+    # Where each person is counted now (one query), their rows locked so that two writers for
+    # the same person take turns; ``order`` ranks what this call adds after what exists.
+    first_support = FilteredRelation("supports", condition=Q(supports__first=True))
+    current: dict[int, tuple[int, dt.date, int]] = {
+        person: (pk, day, unit)
+        for person, pk, day, unit in Person.objects.filter(
+            pk__in=any_of({r.person_id for r in rows}, "bigint")
+        )
+        .annotate(current=first_support)
+        .order_by("pk")
+        .select_for_update(no_key=True, of=("self",))
+        .values_list("pk", "current__pk", "current__date", "current__org_unit_id")
+        if pk is not None
+    }
+    rank: dict[int, tuple[dt.date, int]] = {p: (day, -1) for p, (_pk, day, _u) in current.items()}
+    winner: dict[int, int] = {}  # person → the row of ``rows`` that becomes their first support
+    for order, r in enumerate(rows):
+        if _earlier((r.date, order), rank.get(r.person_id)):
+            rank[r.person_id] = (r.date, order)
+            winner[r.person_id] = order
+    firsts = set(winner.values())
+    for person, order in winner.items():
+        before = current.get(person)
+        if before is not None:
+            result.cells.add((before[2], before[1].year, before[1].month))
+        r = rows[order]
+        result.cells.add((r.org_unit_id, r.date.year, r.date.month))
+    superseded = [current[p][0] for p in winner if p in current]
+    if superseded:
+        # Before the new first supports are written: one first support per person (unique).
+        SupportRecord.objects.filter(pk__in=any_of(superseded, "bigint")).update(first=False)
     if instances:
         result.records = SupportRecord.objects.bulk_create(
             SupportRecord(
@@ -419,9 +452,10 @@ def record_supports_bulk(
                 amount=r.amount,
                 note=r.note,
                 source=source,
+                first=order in firsts,
                 created_by_id=created_by,
             )
-            for r in rows
+            for order, r in enumerate(rows)
         )
     else:
         insert_rows(
@@ -434,6 +468,7 @@ def record_supports_bulk(
                 "date",
                 "amount",
                 "note",
+                "first",
             ),
             (
                 (
@@ -444,8 +479,9 @@ def record_supports_bulk(
                     r.date,
                     r.amount,
                     r.note,
+                    order in firsts,
                 )
-                for r in rows
+                for order, r in enumerate(rows)
             ),
             same={
                 "support_type_id": support_type.pk,
@@ -455,78 +491,20 @@ def record_supports_bulk(
             },
         )
     result.count = len(rows)
-    # Where each person is counted now; ``order`` ranks what this call adds after what exists.
-    first: dict[int, tuple[dt.date | None, int | None]] = {
-        pk: (day, unit)
-        for pk, day, unit in Person.objects.filter(
-            pk__in=any_of({r.person_id for r in rows}, "bigint")
-        )
-        .order_by()
-        .values_list("pk", "first_supported_on", "first_support_district_id")
-    }
-    rank: dict[int, tuple[dt.date, int] | None] = {
-        pk: (day, -1) if day is not None else None for pk, (day, _u) in first.items()
-    }
-    moved: dict[int, tuple[dt.date, int]] = {}
-    for order, r in enumerate(rows):
-        if r.person_id not in rank or not _earlier((r.date, order), rank[r.person_id]):
-            continue
-        rank[r.person_id] = (r.date, order)
-        moved[r.person_id] = (r.date, r.org_unit_id)
-    for pk, (day, unit) in moved.items():
-        for cell in (_cell(*first[pk]), _cell(day, unit)):
-            if cell is not None:
-                result.cells.add(cell)
-    if moved:
-        _move_first_support(moved)
     if refresh:
         refresh_supported(result.cells)
     return result
 
 
-def _move_first_support(moved: Mapping[int, tuple[dt.date, int]]) -> None:
-    """Set where and when each of these persons was first supported (one statement)."""
-    db = connections[DEFAULT_DB_ALIAS]
-    quote = db.ops.quote_name
-    meta = Person._meta
-    column = {f.attname: quote(str(f.column)) for f in meta.concrete_fields}
-    day_col, unit_col = column["first_supported_on"], column["first_support_district_id"]
-    pk_col, table = quote(str(meta.pk.column)) if meta.pk else quote("id"), quote(meta.db_table)
-    with db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            pks = sorted(moved)
-            cursor.execute(
-                f"UPDATE {table} AS p SET {day_col} = v.day, {unit_col} = v.unit "  # noqa: S608 - names from model meta, values bound
-                "FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS v(id, day, unit) "
-                # The second condition lets the planner find the rows by primary key instead
-                # of hashing the whole table for every batch.
-                f"WHERE p.{pk_col} = v.id AND p.{pk_col} = ANY(%s::bigint[])",
-                [pks, [moved[pk][0] for pk in pks], [moved[pk][1] for pk in pks], pks],
-            )
-        else:
-            sql = f"UPDATE {table} SET {day_col} = %s, {unit_col} = %s WHERE {pk_col} = %s"  # noqa: S608 - names from model meta, values bound
-            cursor.executemany(
-                sql,
-                [
-                    (db.ops.adapt_datefield_value(day), unit, pk)
-                    for pk, (day, unit) in sorted(moved.items())
-                ],
-            )
-
-
-def _refresh_first_support(person: Person) -> None:
-    """After a delete: recompute where and when the person was first supported, from scratch."""
-    before = (person.first_supported_on, person.first_support_district_id)
-    first = SupportRecord.objects.filter(person=person).order_by("date", "id").first()
-    after_date = first.date if first else None
-    after_unit = first.org_unit_id if first else None
-    if before == (after_date, after_unit):
-        return
-    Person.objects.filter(pk=person.pk).update(
-        first_supported_on=after_date, first_support_district_id=after_unit
+def _refresh_first_support(person: Person, counted: Cell) -> None:
+    """After the person's first support (counted in ``counted``) was deleted: mark the next."""
+    supports = SupportRecord.objects.filter(person=person)
+    first = supports.order_by("date", "id").first()
+    if first is not None:
+        supports.filter(pk=first.pk).update(first=True)
+    refresh_supported(
+        [counted, *([(first.org_unit_id, first.date.year, first.date.month)] if first else [])]
     )
-    person.first_supported_on, person.first_support_district_id = after_date, after_unit
-    refresh_supported(c for c in (_cell(*before), _cell(after_date, after_unit)) if c is not None)
 
 
 @transaction.atomic
@@ -573,7 +551,6 @@ def record_support(
         instances=True,
     )
     record = done.records[0]
-    person.refresh_from_db(fields=["first_supported_on", "first_support_district"])
     audit.record(
         "entrepreneurs.support.record",
         actor=actor,
@@ -604,8 +581,10 @@ def delete_support(record: SupportRecord, *, actor: Any, reason: str) -> None:
         before={"person": person.pk, "date": record.date},
         after={"reason": reason},
     )
+    counted = _cell(record.date, record.org_unit_id) if record.first else None
     record.delete()
-    _refresh_first_support(person)
+    if counted is not None:
+        _refresh_first_support(person, counted)
 
 
 @transaction.atomic

@@ -42,7 +42,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
     q = request.GET.get("q", "")
     district = request.GET.get("district", "")
-    results = selectors.search_persons(request.user, q, district)
+    results = selectors.search_persons(request.user, q, district).with_first_support()
     page = Paginator(results, 50, allow_empty_first_page=True).get_page(request.GET.get("page"))
     return render(
         request,

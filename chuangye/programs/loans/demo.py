@@ -163,22 +163,25 @@ class _Pool:
     """Registry persons who may borrow, by district, in order of their first support."""
 
     def __init__(self, eligible: list[str], rng: random.Random) -> None:
-        from chuangye.programs.entrepreneurs.models import Venture
+        from chuangye.programs.entrepreneurs.models import SupportRecord, Venture
 
         self.rng = rng
         self.used: set[int] = set()
         self.by_district: dict[int, list[tuple[dt.date, int, int, str, int]]] = defaultdict(list)
+        firsts = dict(
+            SupportRecord.objects.filter(first=True).order_by().values_list("person_id", "date")
+        )
         rows = Venture.founders.through.objects.filter(
             person__target_group__in=eligible, person__user__isnull=True
         ).values_list(
-            "person__first_supported_on",
             "person_id",
             "venture_id",
             "venture__kind",
             "venture__staff",
             "venture__district_id",
         )
-        for first, person, venture, kind, staff, district in rows:
+        for person, venture, kind, staff, district in rows:
+            first = firsts.get(person)
             if first is not None:
                 self.by_district[district].append((first, person, venture, kind, staff))
         for items in self.by_district.values():
@@ -231,8 +234,6 @@ def _new_borrowers(
                 birth_date=birth,
                 target_group=rng.choice(["graduate", "returnee", "unemployed", "veteran"]),
                 district=district,
-                first_supported_on=day,
-                first_support_district=district,
             )
         )
         ventures.append(
@@ -284,7 +285,7 @@ def build_loans_demo(
 def _history(
     plan: Any, today: dt.date, departments: dict[str, Department], *, seed: int, scale: int
 ) -> dict[str, int]:
-    from chuangye.programs.entrepreneurs.models import SupportRecord
+    from chuangye.programs.entrepreneurs.services import NewSupport, record_supports_bulk
     from chuangye.programs.loans.models import (
         Loan,
         LoanApplication,
@@ -488,22 +489,25 @@ def _history(
     LoanStep.objects.bulk_create(steps, batch_size=5000)
     _set_loan_statuses(loans)
     support_type = services.guarantee_loan_type()
-    SupportRecord.objects.bulk_create(
+    # Through the registry's one counting rule: a borrower the registry had not supported
+    # before is counted in 扶持创业 by this record.
+    record_supports_bulk(
         [
-            SupportRecord(
+            NewSupport(
                 person_id=loan.application.applicant_id or 0,
                 venture_id=loan.application.venture_id,
-                support_type=support_type,
-                department=bureau[loan.district_id],
+                department_id=bureau[loan.district_id].pk,
                 org_unit_id=loan.district_id,
                 date=loan.disbursed_on,
                 amount=loan.amount,
                 note=loan.application.number,
-                source="loans",
             )
             for loan in loans
         ],
-        batch_size=5000,
+        support_type=support_type,
+        actor=None,
+        source="loans",
+        refresh=False,
     )
     claims = []
     for loan in loans:

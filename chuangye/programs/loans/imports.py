@@ -11,6 +11,14 @@ however long the file is: only a few batches and the list of problems (capped) a
 Three threads share the work: one reads and checks the workbook a batch or two ahead, the
 importing thread matches a batch against the database, and (on PostgreSQL) a writing thread
 writes the batch matched before, on the same connection, while the next one is matched.
+
+On PostgreSQL, when the import is a transaction of its own, the reading thread also looks each
+batch up, on a connection of its own, so that the import's connection only writes. That
+connection sees what is committed, not the import's own earlier batches: a row repeating the
+application or bank loan number of an earlier batch is then refused by the database's unique
+constraints (and an application changed meanwhile by the guarded update), and the import runs
+again with every lookup inside its transaction, which names the rows. Nothing is saved either
+way until the file is accepted as a whole.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -67,6 +75,8 @@ READ_AHEAD = True
 #: On PostgreSQL, write each batch in a second thread while the next one is matched (False:
 #: write inline). The writes check their foreign keys as they go (see ``_check_as_written``).
 PIPELINE = True
+#: On PostgreSQL, look each batch up in the reading thread, on a second connection (see above).
+LOOK_AHEAD = True
 MAX_ERRORS = 100
 
 
@@ -78,6 +88,10 @@ class DisbursementImportError(services.LoanError):
             errors = [*errors, _("另有 %(n)s 处问题未列出") % {"n": more}]
         super().__init__("；".join(errors))
         self.errors = errors
+
+
+class _Conflict(Exception):
+    """An application changed between its lookup and the write (the guarded update saw it)."""
 
 
 @dataclass
@@ -130,11 +144,13 @@ class _Problems(list[tuple[int, str, str]]):
 
 @dataclass
 class _Chunk:
-    """A batch of checked rows, the problems met reading them, and how many rows were read."""
+    """A batch of checked rows, the problems met reading them, and how many rows were read;
+    with ``found``, what the reading thread looked up for them."""
 
     rows: list[_Row] = field(default_factory=list)
     problems: _Problems = field(default_factory=_Problems)
     seen: int = 0
+    found: _Found | None = None
 
 
 _END = object()
@@ -247,12 +263,17 @@ def _read(stream: IO[bytes]) -> Generator[_Chunk, None, None]:
 
 
 def _read_ahead(
-    stream: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event, language: str | None
+    stream: IO[bytes],
+    chunks: queue.Queue[Any],
+    stop: threading.Event,
+    language: str | None,
+    lookup: Callable[[list[_Row]], _Found] | None,
 ) -> None:
     """The reading thread: ``_read`` into ``chunks``, then ``_END`` or the exception raised.
 
     Runs while the importing thread waits on the database, so reading the next batch costs
-    no time when the machine has a core to spare.
+    no time when the machine has a core to spare. With ``lookup``, each chunk is also looked
+    up, on this thread's own database connection (closed when the thread ends).
     """
 
     def put(item: Any) -> bool:
@@ -268,15 +289,23 @@ def _read_ahead(
         try:
             with closing(_read(stream)) as read:
                 for chunk in read:
+                    if lookup is not None and chunk.rows:
+                        chunk.found = lookup(chunk.rows)
                     if not put(chunk):
                         return
             put(_END)
         except BaseException as exc:  # handed to the importing thread, which raises it
             put(exc)
+        finally:
+            if lookup is not None:
+                connections[DEFAULT_DB_ALIAS].close()
 
 
-def _chunks(stream: IO[bytes]) -> Generator[_Chunk, None, None]:
-    """The workbook's chunks, read one or two ahead by a thread (memory stays a few batches)."""
+def _chunks(
+    stream: IO[bytes], lookup: Callable[[list[_Row]], _Found] | None = None
+) -> Generator[_Chunk, None, None]:
+    """The workbook's chunks, read one or two ahead by a thread (memory stays a few batches);
+    each looked up by ``lookup`` in that thread if given."""
     if not READ_AHEAD:
         yield from _read(stream)
         return
@@ -284,7 +313,7 @@ def _chunks(stream: IO[bytes]) -> Generator[_Chunk, None, None]:
     stop = threading.Event()
     reader = threading.Thread(
         target=_read_ahead,
-        args=(stream, chunks, stop, translation.get_language()),
+        args=(stream, chunks, stop, translation.get_language(), lookup),
         name="disbursement-import-reader",
         daemon=True,
     )
@@ -436,14 +465,18 @@ def _share_connection(connection: Any) -> None:
     connections[DEFAULT_DB_ALIAS] = connection
 
 
-def _handle(rows: list[_Row], ctx: _Context, state: _State, writer: _Writer) -> None:
-    """Check one batch against the database and hand what is valid to ``writer``.
+@dataclass
+class _Found:
+    """What the database holds for a batch: its applications (of the bank, by number) and the
+    loans already recorded for those applications or under its bank loan numbers."""
 
-    The batch handed over before is written while this one is matched: the lookups below
-    run first (the database does not have that batch yet), and its numbers are checked here.
-    """
-    pending = ctx.pending
-    writer.wait()
+    apps: dict[str, _App]
+    numbers_by_pk: dict[int, str]
+    loans: list[tuple[str, int, int | None, int | None, dt.date]]
+
+
+def _lookup(rows: list[_Row], bank_id: int) -> _Found:
+    """Look a batch up: one array-parameter query per unique index."""
     numbers = {r.application_no for r in rows}
     # By number alone (the unique index), the bank checked here: a filter on the bank in SQL
     # can lead the planner to read every application of the bank, batch after batch.
@@ -452,11 +485,9 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State, writer: _Writer) -> 
         .order_by()
         .values_list(*APP_COLUMNS)
     )
-    apps = {a.number: a for a in map(_App._make, found_apps) if a.bank_id == ctx.bank.pk}
+    apps = {a.number: a for a in map(_App._make, found_apps) if a.bank_id == bank_id}
     # Loans already recorded (before this file, or by an earlier row of it) for these rows:
     # two lookups on unique indexes (an OR across the join would scan the loans table).
-    by_app: dict[str, _Taken] = {}
-    by_loan_no: dict[str, _Taken] = {}
     # Only an application past approval can have a loan (an earlier batch may have paid it).
     numbers_by_pk = {a.pk: a.number for a in apps.values() if a.status in DISBURSED_STATUSES}
     columns = (
@@ -466,7 +497,7 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State, writer: _Writer) -> 
         "source_row",
         "disbursed_on",
     )
-    found = (
+    loans = (
         list(
             Loan.objects.filter(application_id__in=registry.any_of(numbers_by_pk, "bigint"))
             .order_by()
@@ -475,14 +506,34 @@ def _handle(rows: list[_Row], ctx: _Context, state: _State, writer: _Writer) -> 
         if numbers_by_pk
         else []
     )
-    found += (
+    loans += (
         Loan.objects.filter(bank_loan_number__in=registry.any_of({r.loan_no for r in rows}, "text"))
         .order_by()
         .values_list(*columns)
     )
+    return _Found(apps, numbers_by_pk, loans)
+
+
+def _handle(
+    rows: list[_Row], found: _Found | None, ctx: _Context, state: _State, writer: _Writer
+) -> None:
+    """Check one batch against the database and hand what is valid to ``writer``.
+
+    The batch handed over before is written while this one is matched. Looked up here
+    (``found`` None), the lookups run first (the database does not have that batch yet);
+    looked up ahead by the reading thread, the writing starts at once. Either way the numbers
+    of the batch handed over before are checked here, from memory.
+    """
+    pending = ctx.pending
+    if found is None:
+        writer.wait()
+        found = _lookup(rows, ctx.bank.pk)
     # The database work of the batch matched before starts now, while this one is matched.
     writer.submit(pending.chosen)
-    for loan_no, app_id, batch_id, row, day in found:
+    apps, numbers_by_pk = found.apps, found.numbers_by_pk
+    by_app: dict[str, _Taken] = {}
+    by_loan_no: dict[str, _Taken] = {}
+    for loan_no, app_id, batch_id, row, day in found.loans:
         taken = _Taken(app_id, batch_id, row, day)
         by_loan_no[loan_no] = taken
         if app_id in numbers_by_pk:
@@ -548,9 +599,12 @@ def _write(chosen: Chosen, ctx: _Context) -> set[registry.Cell]:
     an inserted row locks the row it refers to, and locking it after the update would lock the
     new version of the row once more.
     """
-    LoanApplication.objects.filter(
-        pk__in=registry.any_of([a.pk for _r, a in chosen], "bigint")
+    # Guarded: an application another user moved on since it was looked up is not updated.
+    updated = LoanApplication.objects.filter(
+        pk__in=registry.any_of([a.pk for _r, a in chosen], "bigint"), status=Status.APPROVED
     ).update(status=Status.REPAYING, furthest=STAGE_ORDER[Status.REPAYING], updated_at=ctx.now)
+    if updated != len(chosen):
+        raise _Conflict
     registry.insert_rows(
         Loan,
         (
@@ -706,17 +760,67 @@ def import_disbursements(
     """Record every disbursement of a bank's file, or none of them.
 
     ``progress`` is called with the number of rows of each batch once it is matched (for a
-    progress bar; ``xlsx.stated_rows`` gives the total a file states).
+    progress bar; ``xlsx.stated_rows`` gives the total a file states); if the import has to
+    match the file again (see the module's docstring), it is first called with minus the rows
+    counted so far.
     """
     if bank.pk not in roles_for(actor).banks:
         raise DisbursementImportError([_("您不是%(b)s的经办人员，不能导入放款") % {"b": bank.name}])
     today = today or timezone.localdate()
     stream, sha256 = _checked(fileobj)
+    name = (file_name or getattr(fileobj, "name", "") or "")[:200]
+    connection = transaction.get_connection()
+    # Looked up on a second connection only when this is a transaction of its own: inside a
+    # caller's transaction, rows the caller wrote are visible to this connection alone.
+    if (
+        LOOK_AHEAD
+        and READ_AHEAD
+        and PIPELINE
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    ):
+        counted = 0
+
+        def count(n: int) -> None:
+            nonlocal counted
+            counted += n
+            if progress is not None:
+                progress(n)
+
+        try:
+            return _import(stream, bank, actor, name, sha256, today, count, ahead=True)
+        except (_Conflict, IntegrityError, connection.Database.IntegrityError):
+            # A row repeats an earlier batch's application or bank loan number, or an
+            # application changed meanwhile: everything was rolled back; match inside.
+            pass
+        if progress is not None and counted:
+            progress(-counted)
+        stream.seek(0)
+    try:
+        return _import(stream, bank, actor, name, sha256, today, progress, ahead=False)
+    except _Conflict:
+        raise DisbursementImportError(
+            [_("导入期间有申请被他人办理，未保存任何数据，请重新导入")]
+        ) from None
+
+
+def _import(
+    stream: IO[bytes],
+    bank: Department,
+    actor: Any,
+    file_name: str,
+    sha256: str,
+    today: dt.date,
+    progress: Callable[[int], object] | None,
+    *,
+    ahead: bool,
+) -> ImportResult:
+    """One attempt at the file, in one transaction; ``ahead``: looked up by the reading thread."""
     state = _State()
     with transaction.atomic():
         batch = DisbursementImport.objects.create(
             bank=bank,
-            file_name=(file_name or getattr(fileobj, "name", "") or "")[:200],
+            file_name=file_name,
             sha256=sha256,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
@@ -734,14 +838,20 @@ def import_disbursements(
         seen_rows = 0
         checked = _check_as_written()
         writer = _Writer(ctx)
+        bank_id = bank.pk
+
+        def lookup(rows: list[_Row]) -> _Found:
+            return _lookup(rows, bank_id)
+
         try:
-            with closing(_chunks(stream)) as chunks:  # stops the reading thread on any exit
+            # Closing stops the reading thread on any exit.
+            with closing(_chunks(stream, lookup if ahead else None)) as chunks:
                 for chunk in chunks:
                     seen_rows += chunk.seen
                     for problem in chunk.problems:
                         state.error(*problem)
                     if chunk.rows:
-                        _handle(chunk.rows, ctx, state, writer)
+                        _handle(chunk.rows, chunk.found, ctx, state, writer)
                     if progress is not None:
                         progress(chunk.seen)
             writer.submit(ctx.pending.chosen)

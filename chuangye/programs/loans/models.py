@@ -41,6 +41,17 @@ def default_groups() -> list[str]:
 # columns would be cleared (``SET_NULL``) all the same. A constraint here would be checked once
 # for every row written — three of the checks on each row of a bank's disbursement import —
 # and would guard nothing the audit log does not.
+#
+# REFERENCE_DATA — the same holds for the ledgers' references to the city's reference data: a
+# loan's bank, district and import batch, a step's department, a support record's department,
+# district and type. These rows are few, set up by the coordinator, and referred to by
+# thousands of ledger rows each; a database constraint would look the same row up again for
+# every row written (seven of the checks on each row of a bank's disbursement import). Their
+# values come from the services, which read them from the database in the same transaction;
+# deleting a referenced row through the ORM is refused all the same (``PROTECT``, tested);
+# and a loan's bank and district are copies of its application's, which keeps its own
+# constraints. References between ledger entities (a loan's application, a record's person or
+# venture) keep their constraints.
 
 
 class LoanPolicy(models.Model):
@@ -383,6 +394,7 @@ class LoanStep(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,  # see REFERENCE_DATA at the top of the module
     )
     reason = models.TextField(_("意见或原因"), blank=True)
     at = models.DateTimeField(_("时间"))
@@ -405,7 +417,11 @@ class Loan(models.Model):
     # Unique through ``Meta.constraints`` (no pattern-ops twin; looked up by equality only).
     bank_loan_number = models.CharField(_("银行贷款编号"), max_length=40)
     bank = models.ForeignKey(
-        Department, verbose_name=_("经办银行"), on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("经办银行"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,  # see REFERENCE_DATA at the top of the module
     )
     district = models.ForeignKey(
         OrgUnit,
@@ -413,6 +429,7 @@ class Loan(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,  # the (district, disbursed_on) index serves every lookup
+        db_constraint=False,  # see REFERENCE_DATA at the top of the module
     )
     amount = models.DecimalField(_("放款金额（元）"), max_digits=14, decimal_places=2)
     rate = models.DecimalField(_("合同年利率（%）"), max_digits=6, decimal_places=3)
@@ -434,6 +451,7 @@ class Loan(models.Model):
         on_delete=models.PROTECT,
         related_name="loans",
         db_index=False,  # never searched by batch; fewer indexes keep the bulk import fast
+        db_constraint=False,  # see REFERENCE_DATA at the top of the module
     )
     source_row = models.PositiveIntegerField(_("导入文件行号"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
@@ -457,8 +475,10 @@ class Loan(models.Model):
             )
         ]
         indexes = [
+            # Serves every count of disbursements: a district's, a city's (its districts as
+            # ``= ANY``) and the full rebuild; an index on the date alone served none of them
+            # and added an entry to every loan a bank's import writes.
             models.Index(fields=["district", "disbursed_on"]),
-            models.Index(fields=["disbursed_on"]),
         ]
 
     def __str__(self) -> str:
