@@ -742,41 +742,10 @@ def build_registry(
             if dep is None:
                 continue
             # The first support the person got is the one 扶持创业 counts.
-            supports.append(
-                (
-                    None,
-                    pid,
-                    vid,
-                    choice(supported),
-                    dep,
-                    d.pk,
-                    day,
-                    None,
-                    "",
-                    "demo",
-                    created,
-                    None,
-                    True,
-                )
-            )
+            given = (None, pid, vid, choice(supported), dep, d.pk, day, None, "", "demo")
+            supports.append((*given, created, None, True))
             if random_() < 0.3:
-                supports.append(
-                    (
-                        None,
-                        pid,
-                        vid,
-                        training,
-                        dep,
-                        d.pk,
-                        day,
-                        None,
-                        "",
-                        "demo",
-                        created,
-                        None,
-                        False,
-                    )
-                )
+                supports.append((*given[:3], training, *given[4:], created, None, False))
             jobs.append(
                 (None, vid, d.pk, day, randint(1, 5), "social_insurance", "", created, None)
             )

@@ -10,8 +10,9 @@ formula results, numbers as ``int`` or ``float``, dates as ``datetime``, inline 
 strings, booleans, error codes), checked against it in ``tests/core/test_xlsx.py``.
 
 The sheet is streamed: it is fed to the parser 64 KiB at a time and the rows completed by each
-piece are handed on before the next is read. The shared strings are kept whole (cells refer to
-them by position), compactly (``StringTable``).
+piece are handed on before the next is read. The shared strings are read alongside, as far as
+the rows read so far refer to them, and kept (cells refer to them by position), compactly
+(``StringTable``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from collections.abc import Callable, Generator, Sequence
+from contextlib import ExitStack
 from typing import IO, Any, overload
 from xml.parsers import expat
 
@@ -48,16 +50,17 @@ def first_sheet_values(stream: IO[bytes]) -> Generator[Row, None, None]:
     try:
         reader.read_manifest()
         strings = reader.package.find(SHARED_STRINGS)
-        shared: Sequence[str] = ()
-        if strings is not None:
-            with reader.archive.open(strings.PartName[1:]) as source:
-                shared = parse_shared_strings(source.read)
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
         workbook = reader.wb
-        with reader.archive.open(_first_sheet(reader)) as source:
+        with ExitStack() as parts:
+            shared: Sequence[str] = ()
+            if strings is not None:
+                source = parts.enter_context(reader.archive.open(strings.PartName[1:]))
+                shared = LazyStringTable(source.read)
+            sheet = parts.enter_context(reader.archive.open(_first_sheet(reader)))
             yield from parse_sheet(
-                source.read,
+                sheet.read,
                 shared=shared,
                 date_styles=workbook._date_formats,
                 timedelta_styles=workbook._timedelta_formats,
@@ -150,10 +153,52 @@ class StringTable(Sequence[str]):
         return self.text[start:end].decode()
 
 
+class LazyStringTable(StringTable):
+    """The shared strings, parsed as far as the sheet has referred to them so far.
+
+    Excel and WPS store a string at its first use, so the table is read alongside the sheet,
+    and the first rows come without waiting for all of it. The length is the whole table's.
+    """
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        super().__init__()
+        self._more: Generator[None, None, None] | None = _strings_into(self, read)
+
+    def _upto(self, index: int | None) -> None:
+        """Parse on until ``index`` is in the table (None: to the end)."""
+        if self._more is None or (index is not None and 0 <= index < len(self.ends)):
+            return
+        for _ in self._more:
+            if index is not None and 0 <= index < len(self.ends):
+                return
+        self._more = None
+
+    def __len__(self) -> int:
+        self._upto(None)
+        return len(self.ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        self._upto(index if isinstance(index, int) else None)
+        return super().__getitem__(index)
+
+
 def parse_shared_strings(read: Callable[[int], bytes]) -> StringTable:
     """The shared-string table as openpyxl reads it (text of a string and its runs, no
     phonetic guide, ``_x005F_`` escapes undone as openpyxl does)."""
     strings = StringTable()
+    for _ in _strings_into(strings, read):
+        pass
+    return strings
+
+
+def _strings_into(
+    strings: StringTable, read: Callable[[int], bytes]
+) -> Generator[None, None, None]:
+    """Parse the shared strings into ``strings``, pausing after each piece read."""
     text: list[str] = []
     collecting = phonetic = False
 
@@ -179,9 +224,7 @@ def parse_shared_strings(read: Callable[[int], bytes]) -> StringTable:
         elif name == PHONETIC:
             phonetic = False
 
-    for _ in _fed(_parser(start, end, chars), read):
-        pass
-    return strings
+    yield from _fed(_parser(start, end, chars), read)
 
 
 def parse_sheet(

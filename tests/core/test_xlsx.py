@@ -215,3 +215,26 @@ def test_the_string_table_behaves_as_a_list_of_its_strings() -> None:
         with pytest.raises(IndexError):
             table[bad]
     assert len(table.text) == sum(len(v.encode()) for v in values)
+
+
+def test_the_shared_strings_are_read_as_far_as_the_sheet_needs_them() -> None:
+    """Excel stores a string at its first use: the table is read alongside the sheet."""
+    import io
+
+    values = [f"借款人{i}号" for i in range(30_000)]  # several pieces of the stream
+    body = "".join(f"<si><t>{v}</t></si>" for v in values)
+    xml = (
+        f'<sst xmlns="{xlsx.NS}" count="{len(values)}" uniqueCount="{len(values)}">{body}</sst>'
+    ).encode()
+    assert len(xml) > 4 * xlsx.PIECE
+    table = xlsx.LazyStringTable(io.BytesIO(xml).read)
+    assert table[0] == values[0] and table[10] == values[10]
+    assert 0 < len(table.ends) < len(values)  # only the first pieces were parsed
+    assert table[20_000] == values[20_000] and len(table.ends) < len(values)
+    assert table[-1] == values[-1] and len(table) == len(values)
+    assert list(table) == values == list(xlsx.parse_shared_strings(io.BytesIO(xml).read))
+    with pytest.raises(IndexError):
+        table[len(values)]
+    late = xlsx.LazyStringTable(io.BytesIO(xml).read)
+    with pytest.raises(IndexError):
+        late[len(values)]  # parsed to the end to find out

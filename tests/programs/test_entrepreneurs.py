@@ -451,3 +451,41 @@ def test_deleting_the_counted_support_counts_the_next_one(personas: Any, registr
     august.refresh_from_db()
     services.delete_support(august, actor=officer, reason="登记错误")
     assert _first(person) is None and _supported() == {}
+
+
+@pytest.mark.parametrize("driver_dumps", [False, True], ids=["text-written", "driver-dumped"])
+def test_bulk_rows_are_stored_exactly_as_given(
+    personas: Any, registry: Any, monkeypatch: pytest.MonkeyPatch, driver_dumps: bool
+) -> None:
+    """``insert_rows`` writes COPY's text format itself on PostgreSQL (psycopg's dumpers where
+    a type has no text form there): every value comes back as it went in."""
+    from decimal import Decimal
+
+    from chuangye.programs.entrepreneurs.models import SupportRecord
+
+    if driver_dumps:
+        monkeypatch.setattr(services, "_copy_text", lambda f: None)
+    person = _person(personas, registry)
+    unit, rsj = registry["huancui"], Department.objects.get(code="rsj")
+    at = dt.datetime(2025, 6, 10, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    notes = ["制表\t换行\n回车\r反斜杠\\N\\t", "", "引号'\"，逗号, 表情😀", "\\."]
+    amounts = [Decimal("150000.00"), None, Decimal("0.01"), Decimal("12345678.90")]
+    n = services.insert_rows(
+        SupportRecord,
+        ("person_id", "department_id", "org_unit_id", "date", "amount", "note", "first"),
+        [
+            (person.pk, rsj.pk, unit.pk, DAY + dt.timedelta(days=i), amount, note, i == 0)
+            for i, (amount, note) in enumerate(zip(amounts, notes, strict=True))
+        ],
+        same={"support_type_id": registry["types"]["training"].pk, "created_at": at},
+    )
+    assert n == 4
+    stored = list(
+        SupportRecord.objects.filter(person=person)
+        .order_by("date")
+        .values_list("note", "amount", "date", "first", "created_at", "source", "venture_id")
+    )
+    assert stored == [
+        (note, amount, DAY + dt.timedelta(days=i), i == 0, at, "", None)
+        for i, (amount, note) in enumerate(zip(amounts, notes, strict=True))
+    ]
